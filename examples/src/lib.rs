@@ -1,0 +1,2 @@
+//! Shared helpers of the ispvm example binaries.
+#![forbid(unsafe_code)]

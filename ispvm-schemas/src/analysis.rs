@@ -1,0 +1,48 @@
+//! The analysis document (`ispvm.analysis/v1`): what the RCA engine concluded at one instant.
+
+use chrono::{DateTime, Utc};
+use ispvm_model::{EntityReport, Incident, TenantId};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The `schema` value of an analysis document.
+pub const ANALYSIS_SCHEMA: &str = "ispvm.analysis/v1";
+
+/// The analysis document written by `ispvm-analyze` and `ispvm-demo`.
+///
+/// `entities` holds one row per entity, sorted by id; `incidents` those open at `evaluated_at`,
+/// sorted by `opened_at`, then primary cause id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "ispvm analysis document", rename = "AnalysisDocument")]
+#[non_exhaustive]
+pub struct AnalysisDocument {
+    /// Document type and version: `ispvm.analysis/v1`.
+    pub schema: String,
+    /// The tenant analysed.
+    pub tenant: TenantId,
+    /// The evaluation time.
+    pub evaluated_at: DateTime<Utc>,
+    /// One row per entity, sorted by id.
+    pub entities: Vec<EntityReport>,
+    /// Open incidents.
+    pub incidents: Vec<Incident>,
+}
+
+impl AnalysisDocument {
+    /// A document with the current schema id.
+    #[must_use]
+    pub fn new(
+        tenant: TenantId,
+        evaluated_at: DateTime<Utc>,
+        entities: Vec<EntityReport>,
+        incidents: Vec<Incident>,
+    ) -> Self {
+        Self {
+            schema: ANALYSIS_SCHEMA.to_string(),
+            tenant,
+            evaluated_at,
+            entities,
+            incidents,
+        }
+    }
+}
