@@ -42,6 +42,7 @@ mod incident;
 mod ingest;
 mod maintenance;
 mod observation;
+mod subscribers;
 mod topology;
 
 pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
@@ -55,6 +56,7 @@ pub use incident::{
 pub use ingest::{Event, Quality, Sample, SampleValue, Severity};
 pub use maintenance::{MaintenanceError, MaintenanceWindow};
 pub use observation::{Observation, ObservationError, ObservationValue, Signal, SignalState};
+pub use subscribers::{SessionAssessment, SessionReading, SubscriberImpact};
 pub use topology::{GroupRef, Topology, TopologyBuilder, TopologyError};
 
 /// Re-exported so that adapter authors use the same `async_trait` as the trait.
