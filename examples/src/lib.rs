@@ -1,2 +1,4 @@
 //! Shared helpers of the ispvm example binaries.
 #![forbid(unsafe_code)]
+
+pub mod observe;
