@@ -5,6 +5,8 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
+pub mod registry;
 pub mod scenario;
+pub mod version;
 
 pub use ispvm_model::{Event, Sample as MetricSample};
