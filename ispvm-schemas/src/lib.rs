@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
+pub mod conformance;
 pub mod registry;
 pub mod scenario;
 pub mod version;
