@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod conformance;
+pub mod ingest;
 pub mod registry;
 pub mod scenario;
 pub mod version;
