@@ -121,6 +121,12 @@ enum ModeWire {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "json-schema", schemars(rename = "DependencyGroup"))]
+#[cfg_attr(
+    feature = "json-schema",
+    schemars(
+        description = "One dependency group: `dependent` needs `all`, `any` or `k` (mode `kofn`) of its `members`."
+    )
+)]
 struct GroupWire {
     /// The entity that needs this group.
     dependent: EntityId,

@@ -13,10 +13,15 @@ pub const ANALYSIS_SCHEMA: &str = "ispvm.analysis/v1";
 /// `entities` holds one row per entity, sorted by id; `incidents` those open at `evaluated_at`,
 /// sorted by `opened_at`, then primary cause id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "ispvm analysis document", rename = "AnalysisDocument")]
+#[schemars(
+    title = "ispvm analysis document",
+    rename = "AnalysisDocument",
+    description = "What the RCA engine concluded at one instant: one row per entity (sorted by id) and the incidents open at evaluated_at."
+)]
 #[non_exhaustive]
 pub struct AnalysisDocument {
-    /// Document type and version: `ispvm.analysis/v1`.
+    /// Document type and version: `ispvm.analysis/v1` (or `ispvm.analysis/v1.MINOR`).
+    #[schemars(regex(pattern = r"^ispvm\.analysis/v1(\.(0|[1-9][0-9]{0,4}))?$"))]
     pub schema: String,
     /// The tenant analysed.
     pub tenant: TenantId,

@@ -81,6 +81,20 @@ impl AgentInfo {
         }
     }
 
+    /// Checks that `id`, `name` and `version` have 1 to 256 characters.
+    fn check(&self) -> Result<(), IngestError> {
+        for (field, value) in [
+            ("id", &self.id),
+            ("name", &self.name),
+            ("version", &self.version),
+        ] {
+            if value.is_empty() || value.chars().count() > 256 {
+                return Err(IngestError::InvalidAgent { field });
+            }
+        }
+        Ok(())
+    }
+
     /// Adds a capability.
     #[must_use]
     pub fn with_capability(mut self, capability: impl Into<String>) -> Self {
@@ -131,6 +145,12 @@ pub enum IngestError {
         /// The limit.
         max: usize,
     },
+    /// An agent field (`id`, `name`, `version`) is empty or longer than 256 characters.
+    #[error("/agent/{field}: must be 1 to 256 characters")]
+    InvalidAgent {
+        /// The field.
+        field: &'static str,
+    },
     /// `schema_version` is malformed or not accepted by this reader.
     #[error("/schema_version: {0}")]
     Version(#[from] VersionError),
@@ -160,14 +180,16 @@ impl IngestBatch {
     /// A batch at the current schema version.
     ///
     /// # Errors
-    /// [`IngestError::TooManyMetrics`] or [`IngestError::TooManyEvents`] past the limits; use
-    /// [`IngestBatch::chunked`] to split a large collection.
+    /// [`IngestError::TooManyMetrics`] or [`IngestError::TooManyEvents`] past the limits (use
+    /// [`IngestBatch::chunked`] to split a large collection); [`IngestError::InvalidAgent`]
+    /// when an agent field is empty or too long.
     pub fn new(
         agent: AgentInfo,
         sent_at: DateTime<Utc>,
         metrics: Vec<MetricSample>,
         events: Vec<Event>,
     ) -> Result<Self, IngestError> {
+        agent.check()?;
         check_counts(metrics.len(), events.len())?;
         Ok(Self {
             schema_version: SchemaVersion::CURRENT,
@@ -181,6 +203,9 @@ impl IngestBatch {
     /// Splits any number of samples and events into batches that respect the limits, in order.
     /// Returns one empty batch when both are empty.
     ///
+    /// # Errors
+    /// [`IngestError::InvalidAgent`] when an agent field is empty or too long.
+    ///
     /// # Examples
     /// ```
     /// use ispvm_schemas::ingest::{AgentInfo, IngestBatch, MAX_METRICS};
@@ -190,16 +215,17 @@ impl IngestBatch {
     /// let s = MetricSample::new(ts, "device.up", EntityKind::Device, "a".parse().unwrap(),
     ///     SampleValue::Num(1.0), "bool", "test");
     /// let batches = IngestBatch::chunked(AgentInfo::new("a1", "test", "0"), ts,
-    ///     vec![s; MAX_METRICS + 1], vec![]);
+    ///     vec![s; MAX_METRICS + 1], vec![])?;
     /// assert_eq!(batches.iter().map(|b| b.metrics().len()).collect::<Vec<_>>(), [MAX_METRICS, 1]);
+    /// # Ok::<(), ispvm_schemas::ingest::IngestError>(())
     /// ```
-    #[must_use]
     pub fn chunked(
         agent: AgentInfo,
         sent_at: DateTime<Utc>,
         metrics: Vec<MetricSample>,
         events: Vec<Event>,
-    ) -> Vec<IngestBatch> {
+    ) -> Result<Vec<IngestBatch>, IngestError> {
+        agent.check()?;
         let mut metrics = metrics.into_iter().peekable();
         let mut events = events.into_iter().peekable();
         let mut out = Vec::new();
@@ -214,7 +240,7 @@ impl IngestBatch {
                 events: e,
             });
             if metrics.peek().is_none() && events.peek().is_none() {
-                return out;
+                return Ok(out);
             }
         }
     }
@@ -343,6 +369,7 @@ impl IngestWire {
         let version: SchemaVersion = self.schema_version.parse()?;
         SchemaVersion::CURRENT.accepts(version)?;
         check_counts(self.metrics.total, self.events.total)?;
+        self.agent.check()?;
         Ok(IngestBatch {
             schema_version: version,
             sent_at: self.sent_at,
@@ -485,6 +512,18 @@ mod tests {
         assert!(json.starts_with(r#"{"schema_version":"1.0","sent_at":"2026-01-01T00:00:05Z","agent":{"id":"a1","name":"test","version":"0.1.0","capabilities":["routeros"]},"metrics":[{"ts":"#), "{json}");
         assert_eq!(IngestBatch::parse(json.as_bytes()).unwrap(), b);
         assert_eq!(serde_json::from_str::<IngestBatch>(&json).unwrap(), b);
+        assert_eq!(
+            IngestBatch::new(AgentInfo::new("a1", "", "0"), ts, vec![], vec![]).unwrap_err(),
+            IngestError::InvalidAgent { field: "name" }
+        );
+        let long = IngestBatch::parse(
+            json.replace(r#""id":"a1""#, &format!(r#""id":"{}""#, "é".repeat(257)))
+                .as_bytes(),
+        );
+        assert_eq!(
+            long.unwrap_err().to_string(),
+            "/agent/id: must be 1 to 256 characters"
+        );
         let (a, m, e) = b.into_parts();
         assert_eq!((a.id.as_str(), m.len(), e.len()), ("a1", 1, 1));
     }
@@ -512,13 +551,19 @@ mod tests {
             ts,
             vec![sample(); 3],
             vec![event(0); 2 * MAX_EVENTS + 1],
-        );
+        )
+        .unwrap();
         let sizes: Vec<_> = chunks
             .iter()
             .map(|b| (b.metrics().len(), b.events().len()))
             .collect();
         assert_eq!(sizes, [(3, MAX_EVENTS), (0, MAX_EVENTS), (0, 1)]);
-        assert_eq!(IngestBatch::chunked(agent(), ts, vec![], vec![]).len(), 1);
+        assert_eq!(
+            IngestBatch::chunked(agent(), ts, vec![], vec![])
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod ingest;
 pub mod registry;
 pub mod scenario;
+pub mod validation;
 pub mod version;
 
 pub use ispvm_model::{Event, Sample as MetricSample};

@@ -34,10 +34,15 @@ pub const SCENARIO_SCHEMA: &str = "ispvm.scenario/v1";
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "ispvm scenario document", rename = "ScenarioDocument")]
+#[schemars(
+    title = "ispvm scenario document",
+    rename = "ScenarioDocument",
+    description = "A topology (entities and dependency groups), maintenance windows and observations of one tenant, as read by ispvm-analyze."
+)]
 #[non_exhaustive]
 pub struct ScenarioDocument {
-    /// Document type and version: `ispvm.scenario/v1`.
+    /// Document type and version: `ispvm.scenario/v1` (or `ispvm.scenario/v1.MINOR`).
+    #[schemars(regex(pattern = r"^ispvm\.scenario/v1(\.(0|[1-9][0-9]{0,4}))?$"))]
     pub schema: String,
     /// The tenant the scenario belongs to.
     pub tenant: TenantId,
