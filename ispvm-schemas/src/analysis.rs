@@ -34,6 +34,26 @@ pub struct AnalysisDocument {
 }
 
 impl AnalysisDocument {
+    /// Checks `schema` with the [versioning rules](crate::version), for programs that read
+    /// analysis documents.
+    ///
+    /// # Errors
+    /// [`VersionError`](crate::version::VersionError) when `schema` is not an analysis id of a
+    /// version this reader accepts.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_schemas::analysis::AnalysisDocument;
+    /// let mut doc = AnalysisDocument::new("demo-isp".parse()?, "2026-01-01T00:10:00Z".parse()?, vec![], vec![]);
+    /// assert!(doc.check_schema().is_ok());
+    /// doc.schema = "ispvm.analysis/v2".into();
+    /// assert!(doc.check_schema().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_schema(&self) -> Result<(), crate::version::VersionError> {
+        crate::version::check_document_id(&self.schema, "analysis")
+    }
+
     /// A document with the current schema id.
     #[must_use]
     pub fn new(

@@ -83,12 +83,16 @@ impl Scenario {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScenarioError {
-    /// `schema` is not a scenario schema this reader accepts.
+    /// `schema` is not a scenario document id (`ispvm.scenario/v1`).
     #[error("unsupported schema {found:?}, expected {SCENARIO_SCHEMA:?}")]
     UnsupportedSchema {
         /// The `schema` value found.
         found: String,
     },
+    /// `schema` names a scenario version this reader does not accept (unknown major, or a
+    /// minor outside the reader's window; see [`crate::version`]).
+    #[error("/schema: {0}")]
+    Version(crate::version::VersionError),
     /// The topology is invalid.
     #[error("{pointer}: {source}")]
     Topology {
@@ -120,7 +124,7 @@ impl ScenarioError {
     #[must_use]
     pub fn pointer(&self) -> &str {
         match self {
-            ScenarioError::UnsupportedSchema { .. } => "/schema",
+            ScenarioError::UnsupportedSchema { .. } | ScenarioError::Version(_) => "/schema",
             ScenarioError::Topology { pointer, .. }
             | ScenarioError::UnknownMaintenanceEntity { pointer, .. }
             | ScenarioError::UnknownObservedEntity { pointer, .. } => pointer,
@@ -132,12 +136,20 @@ impl ScenarioDocument {
     /// Validates the document into a [`Scenario`].
     ///
     /// # Errors
-    /// [`ScenarioError`] naming the offending place: an unsupported `schema`, an invalid topology
+    /// [`ScenarioError`] naming the offending place: an unsupported `schema` (another document,
+    /// or a version refused by the [versioning rules](crate::version)), an invalid topology
     /// (duplicate ids, unknown references, empty groups, `k` out of range, self-dependency,
     /// cycles, foreign tenants), or maintenance/observations naming unknown entities.
     pub fn into_scenario(self) -> Result<Scenario, ScenarioError> {
-        if self.schema != SCENARIO_SCHEMA {
-            return Err(ScenarioError::UnsupportedSchema { found: self.schema });
+        use crate::version::{DocumentId, SchemaVersion};
+        match DocumentId::parse(&self.schema) {
+            Ok(id) if id.document == "scenario" => id
+                .check("scenario", SchemaVersion::CURRENT)
+                .map_err(ScenarioError::Version)?,
+            _ => {
+                let found = self.schema.chars().take(64).collect();
+                return Err(ScenarioError::UnsupportedSchema { found });
+            }
         }
         let positions: HashMap<&EntityId, usize> = self
             .entities
@@ -237,5 +249,46 @@ mod tests {
         let mut d = doc("[]");
         d.schema = "ispvm.scenario/v9".into();
         assert_eq!(d.into_scenario().unwrap_err().pointer(), "/schema");
+    }
+
+    #[test]
+    fn schema_versions() {
+        use crate::version::{SchemaVersion, VersionError};
+        let with = |schema: &str| {
+            let mut d = doc("[]");
+            d.schema = schema.into();
+            d.into_scenario().map(drop)
+        };
+        assert!(with("ispvm.scenario/v1").is_ok());
+        assert!(with("ispvm.scenario/v1.0").is_ok());
+        let e = with("ispvm.scenario/v2").unwrap_err();
+        assert_eq!(
+            e,
+            ScenarioError::Version(VersionError::UnknownMajor {
+                found: "v2".into(),
+                supported: 1
+            })
+        );
+        assert_eq!(
+            e.to_string(),
+            "/schema: unsupported major version v2: this reader supports major 1 only"
+        );
+        assert_eq!(
+            with("ispvm.scenario/v1.3").unwrap_err(),
+            ScenarioError::Version(VersionError::TooNew {
+                found: SchemaVersion::new(1, 3),
+                oldest: SchemaVersion::new(1, 0),
+                newest: SchemaVersion::new(1, 0),
+            })
+        );
+        for other in ["ispvm.analysis/v1", "scenario", ""] {
+            assert_eq!(
+                with(other).unwrap_err(),
+                ScenarioError::UnsupportedSchema {
+                    found: other.into()
+                },
+                "{other}"
+            );
+        }
     }
 }
