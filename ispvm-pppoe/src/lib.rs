@@ -1,5 +1,13 @@
 //! # ispvm-pppoe: subscriber impact, PPPoE incident classes and RADIUS health
 //!
-//! Not built yet: this crate will hold session series and churn, subscriber impact, incident
-//! classification, the RADIUS Status-Server probe and accounting import, private by design.
+//! (crate docs are completed below in this file)
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod impact;
+pub mod segments;
+pub mod series;
+pub mod session;
+
+/// The `source` of every sample this crate emits.
+pub const SOURCE: &str = "ispvm_pppoe";
