@@ -3,7 +3,8 @@
 //! ## The rule (binding: scenario contract, "Subscribers")
 //! - **Baseline**: the median of the concentrator's readings *before* the latest one, within
 //!   [`ImpactConfig::window`] (default 2 h). Readings from the last
-//!   [`ImpactConfig::recent_exclusion`] (default 10 min) are left out when older ones exist, so a
+//!   [`ImpactConfig::recent_exclusion`] (default 10 min) are left out when at least three older
+//!   ones exist, so a
 //!   drop that lasts a few polls does not become "normal" at once; a lasting change becomes the
 //!   new normal after about half the window. A median is not moved by one noisy sample.
 //! - **Significant drop**: `baseline - current >= significance * baseline` (default 10%).
@@ -24,7 +25,8 @@ use serde::{Deserialize, Serialize};
 pub struct ImpactConfig {
     /// How far back readings count towards the baseline (default 2 h).
     pub window: Duration,
-    /// Readings this recent are left out of the baseline when older ones exist (default 10 min).
+    /// Readings this recent are left out of the baseline when at least three older ones exist
+    /// (default 10 min).
     pub recent_exclusion: Duration,
     /// Smallest share of the baseline that makes a drop significant (default 0.10).
     pub significance: f64,
@@ -63,6 +65,9 @@ impl ImpactConfig {
         self
     }
 }
+
+/// The recent exclusion applies only when at least this many older readings remain.
+const MIN_EXCLUSION_READINGS: usize = 3;
 
 /// The median of `values` (average of the two middle values for an even count).
 pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
@@ -142,7 +147,8 @@ pub fn level(history: &[SessionReading], config: &ImpactConfig) -> Option<Sessio
         .filter(|r| r.at >= from && r.at <= recent)
         .map(|r| r.sessions)
         .collect();
-    if older.is_empty() {
+    // Too few old readings to outvote one noisy sample: use every earlier reading instead.
+    if older.len() < MIN_EXCLUSION_READINGS {
         older = earlier
             .iter()
             .filter(valid)

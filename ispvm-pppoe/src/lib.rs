@@ -5,9 +5,11 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod impact;
+pub mod privacy;
 pub mod segments;
 pub mod series;
 pub mod session;
+pub mod tracker;
 
 /// The `source` of every sample this crate emits.
 pub const SOURCE: &str = "ispvm_pppoe";
