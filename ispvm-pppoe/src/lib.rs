@@ -6,6 +6,7 @@
 
 pub mod impact;
 pub mod privacy;
+pub mod radius;
 pub mod segments;
 pub mod series;
 pub mod session;
