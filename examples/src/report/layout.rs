@@ -159,8 +159,9 @@ pub(crate) fn layered(widths: &[f64], edges: &[(usize, usize)]) -> Layout {
             best = rows.clone();
         }
     }
-    let rows = best;
+    let mut rows = best;
     set_pos(&rows, &mut pos);
+    transpose(&mut rows, &mut pos, &up, &down);
 
     // x positions: pack each row, centre it, then pull nodes towards their neighbours.
     let gap = |a: usize, b: usize| {
@@ -338,6 +339,42 @@ fn crossings(rows: &[Vec<usize>], down: &[Vec<usize>], pos: &[usize]) -> usize {
         }
     }
     total
+}
+
+/// Crossings between the edges of `u` and those of `v` (in `neighbours`) when `u` is left of `v`.
+fn pair_crossings(u: usize, v: usize, neighbours: &[Vec<usize>], pos: &[usize]) -> usize {
+    let mut c = 0;
+    for &a in &neighbours[u] {
+        for &b in &neighbours[v] {
+            if pos[a] > pos[b] {
+                c += 1;
+            }
+        }
+    }
+    c
+}
+
+/// Swaps neighbours in a row while that strictly removes crossings (bounded number of passes).
+fn transpose(rows: &mut [Vec<usize>], pos: &mut [usize], up: &[Vec<usize>], down: &[Vec<usize>]) {
+    for _ in 0..SWEEPS {
+        let mut improved = false;
+        for row in rows.iter_mut() {
+            for i in 1..row.len() {
+                let (u, v) = (row[i - 1], row[i]);
+                let now = pair_crossings(u, v, up, pos) + pair_crossings(u, v, down, pos);
+                let swapped = pair_crossings(v, u, up, pos) + pair_crossings(v, u, down, pos);
+                if swapped < now {
+                    row.swap(i - 1, i);
+                    pos[u] = i;
+                    pos[v] = i - 1;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
 }
 
 /// Positions for `row` as close as possible to `desired`, keeping order and separation:
