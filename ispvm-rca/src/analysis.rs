@@ -694,6 +694,16 @@ fn related(idx: &Index, e: u32) -> Vec<u32> {
             out.push(p);
         }
     }
+    // Two hops through devices: the interfaces of a link's endpoints, the links of an
+    // interface's device.
+    for &p in idx.endpoints.row(i) {
+        out.extend_from_slice(idx.children.row(p as usize));
+    }
+    if let Some(&p) = idx.parent.get(i) {
+        if p != NONE {
+            out.extend_from_slice(idx.links_of.row(p as usize));
+        }
+    }
     for &g in idx.groups_of.row(i) {
         out.extend_from_slice(idx.members.row(g as usize));
     }
@@ -817,32 +827,44 @@ fn gather_evidence(
             }
         }
         Kind::Failure | Kind::Maintenance => {
-            if let Some(o) = latest[1].filter(|o| o.state == SignalState::Down) {
-                let k = link_kind(eng.store.source(o.source));
-                push(k, sig_ev(&o, k.description().to_string()), &mut items);
-            }
-            if let Some(o) = latest[2].filter(|o| o.state == SignalState::Down) {
-                let k = routing_kind(kind, id);
-                push(k, sig_ev(&o, k.description().to_string()), &mut items);
-            }
-            // Reachability and experience: distinct sources since the failure began.
+            // The latest observation of each (signal, source) since shortly before the failure
+            // began: every source that still reports a fault is evidence.
             let from = c.start - eng.config.correlation_window;
-            let mut sources: Vec<u32> = Vec::new();
-            let mut last_bad: Option<store::SigObs> = None;
+            let mut per_source: Vec<((usize, u32), store::SigObs)> = Vec::new();
             for o in h.iter().filter(|o| o.at >= from && o.at <= at) {
                 if stale_before.is_some_and(|s| o.at < s) {
                     continue;
                 }
-                let bad = match store::slot(o.signal) {
-                    0 => o.state == SignalState::Down,
-                    3 => o.state != SignalState::Up,
-                    _ => false,
-                };
-                if bad {
-                    if o.source != 0 && !sources.contains(&o.source) {
-                        sources.push(o.source);
+                let key = (store::slot(o.signal), o.source);
+                match per_source.iter_mut().find(|(k, _)| *k == key) {
+                    Some(slot) => slot.1 = *o,
+                    None => per_source.push((key, *o)),
+                }
+            }
+            let mut sources: Vec<u32> = Vec::new();
+            let mut last_bad: Option<store::SigObs> = None;
+            for ((slot, src), o) in &per_source {
+                match slot {
+                    1 if o.state == SignalState::Down => {
+                        let k = link_kind(eng.store.source(*src));
+                        push(k, sig_ev(o, k.description().to_string()), &mut items);
                     }
-                    last_bad = Some(*o);
+                    2 if o.state == SignalState::Down => {
+                        let k = routing_kind(kind, id);
+                        push(k, sig_ev(o, k.description().to_string()), &mut items);
+                    }
+                    0 | 3
+                        if (*slot == 0 && o.state == SignalState::Down)
+                            || (*slot == 3 && o.state != SignalState::Up) =>
+                    {
+                        if *src != 0 && !sources.contains(src) {
+                            sources.push(*src);
+                        }
+                        if last_bad.is_none_or(|b| b.at <= o.at) {
+                            last_bad = Some(*o);
+                        }
+                    }
+                    _ => {}
                 }
             }
             let reach_down = latest[0].filter(|o| o.state == SignalState::Down);
@@ -880,6 +902,9 @@ fn gather_evidence(
             let mut rel: Vec<u32> = Vec::new();
             rel.extend_from_slice(idx.children.row(e));
             rel.extend_from_slice(idx.links_of.row(e));
+            for &p in idx.endpoints.row(e) {
+                rel.extend_from_slice(idx.children.row(p as usize));
+            }
             rel.sort_unstable();
             rel.dedup();
             for r in rel {
@@ -960,7 +985,16 @@ fn summarize(
     } else {
         parts.pop().unwrap_or_default()
     };
-    let mut impact = if impacted == 0 {
+    let mut parts: Vec<String> = Vec::new();
+    if impacted == 1 {
+        parts.push("1 entity unreachable".to_string());
+    } else if impacted > 1 {
+        parts.push(format!("{impacted} entities unreachable"));
+    }
+    if subscribers > 0 {
+        parts.push(format!("{subscribers} subscribers affected"));
+    }
+    if parts.is_empty() {
         let lead = primary
             .or(order.first().copied())
             .map(|ci| causes[ci].entity);
@@ -978,17 +1012,11 @@ fn summarize(
         via.sort_unstable();
         via.dedup();
         if via.is_empty() {
-            "no impact".to_string()
+            parts.push("no impact".to_string());
         } else {
-            format!("no impact (redundant via {})", via.join(", "))
+            parts.push(format!("no impact (redundant via {})", via.join(", ")));
         }
-    } else if impacted == 1 {
-        "1 entity unreachable".to_string()
-    } else {
-        format!("{impacted} entities unreachable")
-    };
-    if subscribers > 0 {
-        impact.push_str(&format!(", {subscribers} subscribers affected"));
     }
+    let impact = parts.join(", ");
     format!("{head}; {impact}")
 }

@@ -77,10 +77,29 @@ fn first_bad_item<T: DeserializeOwned>(doc: &Value, key: &str) -> Option<Invalid
     })
 }
 
+/// serde's message for the top-level array item holding `pointer` (`/entities/1/kind`).
+fn serde_item_message(doc: &Value, pointer: &str) -> Option<String> {
+    let mut parts = pointer.split('/').skip(1);
+    let key = parts.next()?;
+    let i: usize = parts.next()?.parse().ok()?;
+    let item = doc.get(key)?.as_array()?.get(i)?.clone();
+    let err = match key {
+        "entities" => serde_json::from_value::<Entity>(item).err(),
+        "dependencies" => serde_json::from_value::<DependencyGroup>(item).err(),
+        "maintenance" => serde_json::from_value::<MaintenanceWindow>(item).err(),
+        "observations" => serde_json::from_value::<Observation>(item).err(),
+        _ => None,
+    }?;
+    Some(err.to_string())
+}
+
 fn parse_scenario(bytes: &[u8]) -> Result<ispvm_schemas::scenario::Scenario, Invalid> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let text = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let text = text.strip_suffix(&suffix).unwrap_or(&text);
         Invalid(format!(
-            "invalid JSON at line {}, column {}: {e}",
+            "invalid JSON at line {}, column {}: {text}",
             e.line(),
             e.column()
         ))
@@ -90,6 +109,12 @@ fn parse_scenario(bytes: &[u8]) -> Result<ispvm_schemas::scenario::Scenario, Inv
         let pointer = first.map_or("", |e| e.pointer.as_str());
         let message = first.map_or("does not match the scenario schema", |e| e.message.as_str());
         let place = if pointer.is_empty() { "/" } else { pointer };
+        // Schema messages about `oneOf` are cryptic; serde says which values are allowed.
+        if message.contains("oneOf") {
+            if let Some(better) = serde_item_message(&value, pointer) {
+                return Err(invalid(place, better));
+            }
+        }
         return Err(invalid(place, message));
     }
     let doc: ScenarioDocument = match serde_json::from_value(value.clone()) {
