@@ -451,7 +451,12 @@ pub(crate) fn build(eng: &Engine, state: &State, at: DateTime<Utc>) -> Analysis 
                 .then_some(Kind::Maintenance)
         } else if sig_drop[i] && !maint[i] {
             Some(Kind::Degradation)
-        } else if flapping[i] && !state.failed[i] && state.unsat[i] == 0 && !maint[i] {
+        } else if cfg.hold_flapping
+            && flapping[i]
+            && !state.failed[i]
+            && state.unsat[i] == 0
+            && !maint[i]
+        {
             Some(Kind::Held)
         } else {
             None

@@ -159,6 +159,7 @@ impl Weights {
 /// |---|---|---|
 /// | staleness | none | signal observations older than this stop counting (state and evidence) |
 /// | flap window / threshold | 600 s / 4 | that many transitions of the failed state within the window = flapping |
+/// | hold flapping | off | keep a flapping entity's incident open while it is momentarily up (off: the contract, a recovered cause closes its incident) |
 /// | correlation window | 120 s | related evidence and related isolated causes join within this window |
 /// | history limit | 256 | signal observations kept per entity (the oldest are dropped) |
 /// | weights | [`Weights::default`] | confidence weights |
@@ -168,6 +169,7 @@ pub struct EngineConfig {
     pub(crate) staleness: Option<Duration>,
     pub(crate) flap_window: Duration,
     pub(crate) flap_threshold: u32,
+    pub(crate) hold_flapping: bool,
     pub(crate) correlation_window: Duration,
     pub(crate) history_limit: usize,
     pub(crate) weights: Weights,
@@ -180,6 +182,7 @@ impl fmt::Debug for EngineConfig {
             .field("staleness", &self.staleness)
             .field("flap_window", &self.flap_window)
             .field("flap_threshold", &self.flap_threshold)
+            .field("hold_flapping", &self.hold_flapping)
             .field("correlation_window", &self.correlation_window)
             .field("history_limit", &self.history_limit)
             .field("weights", &self.weights)
@@ -193,6 +196,7 @@ impl Default for EngineConfig {
             staleness: None,
             flap_window: Duration::seconds(600),
             flap_threshold: 4,
+            hold_flapping: false,
             correlation_window: Duration::seconds(120),
             history_limit: 256,
             weights: Weights::default(),
@@ -232,6 +236,13 @@ impl EngineConfig {
     #[must_use]
     pub fn flapping(&self) -> (Duration, u32) {
         (self.flap_window, self.flap_threshold)
+    }
+
+    /// Whether a flapping entity that is momentarily up stays a cause (see
+    /// [`EngineConfigBuilder::hold_flapping`]).
+    #[must_use]
+    pub fn hold_flapping(&self) -> bool {
+        self.hold_flapping
     }
 
     /// The correlation window.
@@ -277,6 +288,17 @@ impl EngineConfigBuilder {
     pub fn flapping(mut self, window: Duration, threshold: u32) -> Self {
         self.config.flap_window = non_negative(window);
         self.config.flap_threshold = threshold.max(1);
+        self
+    }
+
+    /// Keep the incident of a flapping entity open while it is momentarily up (its cause is
+    /// then reported with a `flapping ... currently up` evidence item). Off by default: the
+    /// scenario contract says a recovered cause closes its incident. Either way a flapping
+    /// entity's incident keeps the id and `opened_at` of its first failure in the flap window,
+    /// so it comes back as the *same* incident, not a new one.
+    #[must_use]
+    pub fn hold_flapping(mut self, hold: bool) -> Self {
+        self.config.hold_flapping = hold;
         self
     }
 

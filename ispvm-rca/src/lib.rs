@@ -81,8 +81,10 @@
 //!   them incrementally as time advances. Session readings are history, not evidence, and never
 //!   expire.
 //! - **Flapping** (default 4 transitions of the failed state within 600 s): the entity row gets
-//!   `flapping: true`; while it flaps its incident stays open (opened at its first failure in
-//!   the window), even during the moments it is up, instead of opening and closing each time.
+//!   `flapping: true`, and its incident keeps the id and `opened_at` of its first failure in the
+//!   window: each time it goes down again the *same* incident comes back instead of a new one.
+//!   By default (the contract: a recovered cause closes its incident) the incident is absent
+//!   while the entity is momentarily up; [`EngineConfigBuilder::hold_flapping`] keeps it open.
 //!
 //! ## Confidence
 //! Evidence falls into [`EvidenceKind`] categories with weights (uplink interface down 10, OSPF
