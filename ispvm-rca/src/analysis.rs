@@ -275,7 +275,7 @@ pub(crate) fn build(eng: &Engine, state: &State, at: DateTime<Utc>) -> Analysis 
     let n = idx.len();
     let entities = eng.topology.entities();
     let cfg = &eng.config;
-    let stale_before = cfg.staleness.map(|s| at - s);
+    let stale_before = cfg.staleness.map(|s| store::minus(at, s));
 
     // Maintenance.
     let mut maint = vec![false; n];
@@ -834,7 +834,7 @@ fn gather_evidence(
         Kind::Failure | Kind::Maintenance => {
             // The latest observation of each (signal, source) since shortly before the failure
             // began: every source that still reports a fault is evidence.
-            let from = c.start - eng.config.correlation_window;
+            let from = store::minus(c.start, eng.config.correlation_window);
             let mut per_source: Vec<((usize, u32), store::SigObs)> = Vec::new();
             for o in h.iter().filter(|o| o.at >= from && o.at <= at) {
                 if stale_before.is_some_and(|s| o.at < s) {

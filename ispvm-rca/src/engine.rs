@@ -329,7 +329,7 @@ impl Engine {
     }
 
     fn stale_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.config.staleness.map(|s| t - s)
+        self.config.staleness.map(|s| store::minus(t, s))
     }
 
     /// Recomputes the failed flag of `e` at `now`; schedules its expiry.
@@ -339,7 +339,8 @@ impl Engine {
         let failed = store::is_failed(&latest);
         if let Some(staleness) = self.config.staleness {
             if let Some(first) = latest.iter().flatten().map(|o| o.at).min() {
-                self.expiry.push(Reverse((first + staleness, e)));
+                self.expiry
+                    .push(Reverse((store::plus(first, staleness), e)));
             }
         }
         if let Some(f) = self.state.failed.get_mut(e as usize) {

@@ -26,6 +26,24 @@ impl Hasher for U32Hasher {
 
 pub(crate) type IdMap<V> = HashMap<u32, V, BuildHasherDefault<U32Hasher>>;
 
+/// `t - d`, saturating at the ends of the calendar instead of panicking.
+pub(crate) fn minus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_sub_signed(d).unwrap_or(if d > Duration::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// `t + d`, saturating at the ends of the calendar instead of panicking.
+pub(crate) fn plus(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d > Duration::zero() {
+        DateTime::<Utc>::MAX_UTC
+    } else {
+        DateTime::<Utc>::MIN_UTC
+    })
+}
+
 /// Slot of a signal in per-signal arrays.
 pub(crate) fn slot(signal: Signal) -> usize {
     match signal {
@@ -140,7 +158,7 @@ pub(crate) struct FlapInfo {
 
 pub(crate) fn flap_info(hist: &[SigObs], t: DateTime<Utc>, window: Duration) -> FlapInfo {
     let f = flips(hist, t);
-    let from = t - window;
+    let from = minus(t, window);
     let mut transitions = 0;
     let mut first_onset_in_window = None;
     for (i, at) in f.iter().enumerate() {
