@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod accounting;
+pub mod auth;
 pub mod impact;
 pub mod privacy;
 pub mod radius;
