@@ -483,3 +483,25 @@ async fn adapter_maps_errors() {
     let err = a.collect().await.unwrap_err();
     assert!(err.to_string().contains("not reconnecting"), "{err}");
 }
+
+#[tokio::test]
+async fn adapter_samples_pass_the_schemas_conformance_kit() {
+    let mut odd = SimState::access("sw1");
+    odd.text_encoding = TextEncoding::Windows1252;
+    odd.interfaces[0].name = "uplink-Açaí".into();
+    odd.missing_menus = vec!["/routing/bgp".into(), "/radius".into()];
+    for state in [
+        SimState::default_aggregation(),
+        SimState::default_aggregation().with_version("6.49.10"),
+        SimState::core("core1").with_version("7.12"),
+        SimState::concentrator("bras1", 3000).with_version("6.42"),
+        odd,
+    ] {
+        let version = state.version.clone();
+        let s = sim(state).await;
+        let c = RouterOsAdapter::new(config(&s)).collect().await.unwrap();
+        assert!(c.samples.len() > 5, "{version}");
+        let violations = ispvm_schemas::conformance::check_samples(&c.samples);
+        assert!(violations.is_empty(), "{version}: {violations:?}");
+    }
+}
