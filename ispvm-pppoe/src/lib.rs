@@ -6,6 +6,7 @@
 
 pub mod accounting;
 pub mod auth;
+pub mod classes;
 pub mod impact;
 pub mod privacy;
 pub mod radius;
