@@ -125,3 +125,7 @@ pub use subscribers::ContractSessionRule;
 #[doc = include_str!("../../docs/embedding.md")]
 #[doc(hidden)]
 pub mod embedding_guide {}
+
+#[doc = include_str!("../README.md")]
+#[doc(hidden)]
+pub mod readme {}
