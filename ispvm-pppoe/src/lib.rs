@@ -10,6 +10,7 @@ pub mod classes;
 pub mod impact;
 pub mod privacy;
 pub mod radius;
+pub mod rollup;
 pub mod segments;
 pub mod series;
 pub mod session;
