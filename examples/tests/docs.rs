@@ -152,17 +152,17 @@ fn docs_compiled_as_doctests() -> BTreeSet<PathBuf> {
                 continue;
             }
             let src = std::fs::read_to_string(&p).expect("source is readable");
-            for part in src.split("include_str!(\"").skip(1) {
-                let Some(rel) = part.split('"').next() else {
+            const NEEDLE: &str = "include_str!(\"";
+            for (at, _) in src.match_indices(NEEDLE) {
+                let rest = &src[at + NEEDLE.len()..];
+                let Some(rel) = rest.split('"').next() else {
                     continue;
                 };
                 if !rel.ends_with(".md") {
                     continue;
                 }
-                let line_start = src[..src.len() - part.len()]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
-                if !src[line_start..].trim_start().starts_with("#") {
+                let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+                if !src[line_start..at].trim_start().starts_with('#') {
                     continue; // only `#[doc = include_str!(..)]` / `#![doc = ..]` count
                 }
                 let target = p.parent().expect("file has a parent").join(rel);
