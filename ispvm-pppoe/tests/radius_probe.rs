@@ -2,8 +2,9 @@
 //! process with a private config directory), a silent socket, a closed port and a fake server
 //! signing with the wrong secret.
 //!
-//! Needs the Debian package `freeradius`. Without it the FreeRADIUS tests fail when `CI=true`
-//! and are skipped with a message otherwise.
+//! Needs the Debian package `freeradius` (`scripts/install-test-deps` installs it). Without it
+//! the FreeRADIUS test fails when `CI=true` and is skipped with a message otherwise.
+//! `ISPVM_FREERADIUS=/path/to/freeradius` picks another binary.
 
 use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::path::{Path, PathBuf};
@@ -16,7 +17,13 @@ use ispvm_pppoe::radius::{ProbeConfig, ProbeError, RadiusSecret, StatusProbe, pr
 const TEMPLATE: &str = include_str!("../../scripts/freeradius/radiusd.conf.in");
 const SECRET: &str = "ispvm-test-secret";
 
+/// `ISPVM_FREERADIUS` (a path) overrides the search; a path that does not exist counts as
+/// "not installed", which is how the CI=true failure is checked on a machine that has it.
 fn freeradius_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("ISPVM_FREERADIUS") {
+        let p = PathBuf::from(p);
+        return p.exists().then_some(p);
+    }
     let candidates = ["/usr/sbin/freeradius", "/usr/sbin/radiusd"];
     if let Some(p) = candidates.iter().map(PathBuf::from).find(|p| p.exists()) {
         return Some(p);
