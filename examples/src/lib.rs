@@ -1,5 +1,6 @@
 //! Shared helpers of the ispvm example binaries.
 #![forbid(unsafe_code)]
 
+pub mod demo;
 pub mod observe;
 pub mod report;

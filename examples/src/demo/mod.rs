@@ -1,0 +1,697 @@
+//! # `ispvm-demo`: a small ISP, an outage story, and the RCA engine explaining it
+//!
+//! The README's first command. It starts 17 simulated RouterOS routers in this process (each
+//! an `ispvm-sim` on `127.0.0.1:0`, core1 over API-SSL with a CA made at start), polls them
+//! with the real client and [`RouterOsAdapter`](ispvm_routeros::RouterOsAdapter), turns the
+//! samples into observations, and runs the RCA engine, the PPPoE session tracker and the RADIUS
+//! failure rate over a scripted story. No setup, no files needed.
+//!
+//! ```text
+//!  story::plan(seed) ─> Fleet (17 × ispvm-sim) ──TCP/TLS──> RouterOsAdapter (concurrent polls)
+//!        samples ─> observe::observations_from_samples ─> ispvm-rca Engine ─> AnalysisDocument
+//!        samples ─> ispvm-pppoe SessionTracker (drops) + AuthRateTracker (RADIUS failure rate)
+//!  timeline on stdout; out/analysis.json, analysis-final.json, topology.dot, report.html
+//! ```
+//!
+//! ## The ISP ([`isp`])
+//! Two cores (core1, core2) with three transit BGP sessions (transit1, transit2 on core1,
+//! transit3 on core2) and an upstream service `internet` needing 2 of the 3; an aggregation
+//! ring agg1-agg4 (agg1, agg3: any(core1, core2); agg2: any(agg1, agg3); agg4: any(agg3, agg1));
+//! eight access switches, each dual-homed to two adjacent ring routers; three PPPoE
+//! concentrators (bras1 3200 sessions on agg1/agg2, bras2 2100 on agg2/agg3, bras3 900 on
+//! agg3/agg4) and radius1, the RADIUS server they use. The poller sits behind the cores: a
+//! router whose every path is cut stops answering (the demo stops its simulator).
+//!
+//! ## The story ([`story`]), one poll of every router per simulated minute
+//! 1. Baseline: everything answers, no incident.
+//! 2. agg2 fails: nothing is suppressed (redundancy holds); the groups that lost a member
+//!    report `redundancy_lost`; one incident, agg2 primary, no impact.
+//! 3. Its ring neighbour agg3 fails: acc3, acc4 and bras2 become unreachable and suppressed,
+//!    explained by agg2 and agg3 (one incident); bras2's ~2,100 subscribers are affected.
+//! 4. A planned maintenance window on agg4 overlaps: agg4 goes down inside it, acc5, acc6 and
+//!    bras3 are cut off; agg4 joins the incident as a `maintenance` cause, contributing.
+//! 5. RADIUS times out at bras1: its sessions drop although it answers: a `degradation` cause
+//!    of its own incident (class AAA/RADIUS, from the RADIUS failure rate), subscribers counted.
+//! 6. Recovery: every router is back, sessions return, every incident closes.
+//!
+//! The clock is simulated (09:00 UTC on 2026-03-14 plus one minute per tick), and the seed
+//! only drives noise, so a given `--seed` always writes the same `analysis.json`.
+//!
+//! ## Outputs (in `--out`, default `out/`)
+//! - `analysis.json`: the analysis at the end of step 5, the worst state of the story (every
+//!   incident open at once), validated against the `ispvm.analysis/v1` schema before writing;
+//! - `analysis-final.json`: the analysis after the recovery (step 6), validated too;
+//! - `topology.dot`: the topology coloured by the step-5 analysis (Graphviz);
+//! - `report.html`: the self-contained report of the step-5 analysis, with the whole story's
+//!   timeline.
+//!
+//! # Examples
+//! ```no_run
+//! use ispvm_examples::demo::{DemoOptions, run};
+//! # async fn demo() -> Result<(), ispvm_examples::demo::DemoError> {
+//! let options = DemoOptions::new().with_seed(42).with_speed(0.0).with_out_dir("out");
+//! let outcome = run(&options, &mut std::io::stdout()).await?;
+//! assert!(outcome.final_analysis.incidents.is_empty());
+//! # Ok(()) }
+//! ```
+
+pub mod isp;
+pub mod story;
+
+mod fleet;
+mod term;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ispvm_model::{CauseKind, EntityId, Incident, Observation, Signal, SignalState, Topology};
+use ispvm_pppoe::auth::{AuthRateTracker, counters_from_samples};
+use ispvm_pppoe::tracker::{SessionTracker, TrackerConfig};
+use ispvm_rca::{Engine, EngineConfig};
+use ispvm_routeros::sim::SimError;
+use ispvm_schemas::analysis::AnalysisDocument;
+use ispvm_schemas::validation::{DocumentKind, validate};
+
+use crate::observe::{for_topology, observations_from_samples};
+use crate::report::{ReportOptions, TimelineEntry, render_dot, render_html};
+use fleet::{Fleet, TlsMaterial, device_down_sample};
+use term::{Palette, thousands, wrap};
+
+/// The seed used when none is given.
+pub const DEFAULT_SEED: u64 = 2026;
+
+/// Real pause between two ticks at `--speed 1`.
+pub const BASE_PAUSE: Duration = Duration::from_millis(450);
+
+/// RADIUS failure rate (rejects and timeouts over requests) from which a concentrator's view of
+/// radius1 is `experience: degraded` and a degradation of its sessions is classed AAA/RADIUS.
+pub const RADIUS_FAILURE_THRESHOLD: f64 = 0.5;
+
+/// The class name given to a concentrator degradation explained by RADIUS failures.
+pub const AAA_CLASS: &str = "AAA/RADIUS outage";
+
+/// How the demo runs. Built with [`DemoOptions::new`] and the `with_*` methods.
+///
+/// # Examples
+/// ```
+/// use ispvm_examples::demo::DemoOptions;
+/// let o = DemoOptions::new().with_seed(1).with_speed(0.0).with_color(false);
+/// assert_eq!(o.seed, 1);
+/// assert_eq!(o.out_dir, std::path::PathBuf::from("out"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DemoOptions {
+    /// Seed of the noise (session counts, RADIUS request rates, CPU load).
+    pub seed: u64,
+    /// Where the files go.
+    pub out_dir: PathBuf,
+    /// Playback speed: pauses between ticks are [`BASE_PAUSE`] divided by it; 0 = no pauses.
+    pub speed: f64,
+    /// ANSI colours (and a live progress line while polling).
+    pub color: bool,
+    /// Print only the final summary and the files written.
+    pub quiet: bool,
+}
+
+impl DemoOptions {
+    /// Seed [`DEFAULT_SEED`], `out/`, speed 1, no colours, not quiet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            seed: DEFAULT_SEED,
+            out_dir: PathBuf::from("out"),
+            speed: 1.0,
+            color: false,
+            quiet: false,
+        }
+    }
+    /// Sets the seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets the output directory.
+    #[must_use]
+    pub fn with_out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = dir.into();
+        self
+    }
+    /// Sets the playback speed (0 = no pauses).
+    #[must_use]
+    pub fn with_speed(mut self, speed: f64) -> Self {
+        self.speed = speed;
+        self
+    }
+    /// Turns colours on or off.
+    #[must_use]
+    pub fn with_color(mut self, color: bool) -> Self {
+        self.color = color;
+        self
+    }
+    /// Prints only the summary.
+    #[must_use]
+    pub fn with_quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why the demo failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemoError {
+    /// `--speed` is negative or not a number.
+    #[error("--speed must be a finite number >= 0, got {0}")]
+    BadSpeed(f64),
+    /// A simulated router could not start (e.g. its port cannot be bound).
+    #[error("cannot start the simulated router {router}: {source}")]
+    Sim {
+        /// The router.
+        router: String,
+        /// Why.
+        source: SimError,
+    },
+    /// The demo CA or certificate could not be made.
+    #[error("cannot make the demo TLS certificates: {0}")]
+    Tls(String),
+    /// The embedded ISP is inconsistent.
+    #[error("the demo ISP is inconsistent: {0}")]
+    Isp(#[from] isp::IspError),
+    /// The story fed the engine something it refused.
+    #[error("story: {0}")]
+    Story(String),
+    /// An analysis does not validate against its schema.
+    #[error("{file} does not validate against the ispvm.analysis/v1 schema: {errors}")]
+    Invalid {
+        /// The file that was about to be written.
+        file: String,
+        /// The schema errors, joined.
+        errors: String,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The timeline could not be written to the output.
+    #[error("cannot write the timeline: {0}")]
+    Output(String),
+}
+
+/// What the demo did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DemoOutcome {
+    /// The analysis at the end of step [`story::WORST_STEP`] (written to `analysis.json`).
+    pub worst_analysis: AnalysisDocument,
+    /// The analysis after the recovery (written to `analysis-final.json`).
+    pub final_analysis: AnalysisDocument,
+    /// The analysis at the end of each step, in order.
+    pub step_analyses: Vec<AnalysisDocument>,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+    /// The story's timeline (also in `report.html`).
+    pub timeline: Vec<TimelineEntry>,
+    /// Router polls made and polls answered.
+    pub polls: (usize, usize),
+    /// Every incident id opened during the story, in opening order.
+    pub incidents_opened: Vec<String>,
+}
+
+struct Out<'a> {
+    w: &'a mut dyn Write,
+    quiet: bool,
+}
+
+impl Out<'_> {
+    fn say(&mut self, s: &str) -> Result<(), DemoError> {
+        if self.quiet {
+            return Ok(());
+        }
+        self.w
+            .write_all(s.as_bytes())
+            .and_then(|()| self.w.flush())
+            .map_err(|e| DemoError::Output(e.to_string()))
+    }
+    fn always(&mut self, s: &str) -> Result<(), DemoError> {
+        self.w
+            .write_all(s.as_bytes())
+            .and_then(|()| self.w.flush())
+            .map_err(|e| DemoError::Output(e.to_string()))
+    }
+}
+
+fn hhmmss(at: DateTime<Utc>) -> String {
+    at.format("%H:%M:%S").to_string()
+}
+
+/// Runs the whole story, writes the timeline to `out` and the files to
+/// [`DemoOptions::out_dir`].
+///
+/// # Errors
+/// [`DemoError`]: a simulator cannot bind, the certificates cannot be made, an analysis does
+/// not validate against its schema, a file cannot be written.
+pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> Result<DemoOutcome, DemoError> {
+    if !options.speed.is_finite() || options.speed < 0.0 {
+        return Err(DemoError::BadSpeed(options.speed));
+    }
+    let pause = if options.speed == 0.0 {
+        Duration::ZERO
+    } else {
+        BASE_PAUSE.div_f64(options.speed)
+    };
+    let p = Palette::new(options.color);
+    let mut out = Out {
+        w: out,
+        quiet: options.quiet,
+    };
+    let topology = Arc::new(isp::topology()?);
+    let fleet = Fleet::start(TlsMaterial::generate()?).await?;
+    let result = play(options, pause, p, &mut out, &topology, fleet).await;
+    let (outcome_parts, fleet) = result;
+    fleet.shutdown().await;
+    let parts = outcome_parts?;
+    finish(options, p, &mut out, &topology, parts)
+}
+
+struct Played {
+    step_analyses: Vec<AnalysisDocument>,
+    worst: AnalysisDocument,
+    last: AnalysisDocument,
+    timeline: Vec<TimelineEntry>,
+    polls: (usize, usize),
+    incidents_opened: Vec<String>,
+    max_subscribers: (u64, u8),
+}
+
+/// The class of an incident: AAA/RADIUS when a concentrator's degradation comes with RADIUS
+/// failures.
+fn class_of(i: &Incident, radius_rates: &BTreeMap<String, f64>) -> Option<String> {
+    i.root_causes
+        .iter()
+        .filter(|c| c.kind == CauseKind::Degradation)
+        .find_map(|c| {
+            let rate = radius_rates.get(c.entity.as_str()).copied()?;
+            (rate >= RADIUS_FAILURE_THRESHOLD).then(|| {
+                format!(
+                    "{AAA_CLASS} ({} RADIUS failure rate {:.0}% over the last minute)",
+                    c.entity,
+                    rate * 100.0
+                )
+            })
+        })
+}
+
+#[allow(clippy::too_many_lines)]
+async fn play(
+    options: &DemoOptions,
+    pause: Duration,
+    p: Palette,
+    out: &mut Out<'_>,
+    topology: &Arc<Topology>,
+    mut fleet: Fleet,
+) -> (Result<Played, DemoError>, Fleet) {
+    let r = play_inner(options, pause, p, out, topology, &mut fleet).await;
+    (r, fleet)
+}
+
+#[allow(clippy::too_many_lines)]
+async fn play_inner(
+    options: &DemoOptions,
+    pause: Duration,
+    p: Palette,
+    out: &mut Out<'_>,
+    topology: &Arc<Topology>,
+    fleet: &mut Fleet,
+) -> Result<Played, DemoError> {
+    let story_err = |e: &dyn std::fmt::Display| DemoError::Story(e.to_string());
+    let mut engine = Engine::new(Arc::clone(topology), EngineConfig::default());
+    let window = story::maintenance_window().map_err(|e| story_err(&e))?;
+    engine
+        .set_maintenance(std::slice::from_ref(&window))
+        .map_err(|e| story_err(&e))?;
+    let mut sessions = SessionTracker::new(TrackerConfig::default());
+    let mut auth = AuthRateTracker::new();
+    let radius_id = EntityId::new(isp::RADIUS_ID).map_err(|e| story_err(&e))?;
+
+    let total = fleet.len();
+    let tls = fleet
+        .tls_router()
+        .map(|(r, a)| format!("{r} over API-SSL (TLS) at {a}"))
+        .unwrap_or_default();
+    out.say(&format!(
+        "{}\n{}\n",
+        p.bold("ispvm demo: a small ISP, an outage story, and the root-cause engine"),
+        p.dim(&format!(
+            "seed {} · {} simulated RouterOS routers on 127.0.0.1 · {} · one poll per simulated minute",
+            options.seed, total, tls
+        )),
+    ))?;
+
+    let plan = story::plan(options.seed);
+    let mut played = Played {
+        step_analyses: Vec::new(),
+        worst: engine.evaluate(story::start()).to_document(),
+        last: engine.evaluate(story::start()).to_document(),
+        timeline: Vec::new(),
+        polls: (0, 0),
+        incidents_opened: Vec::new(),
+        max_subscribers: (0, 0),
+    };
+    let mut open: BTreeMap<String, Incident> = BTreeMap::new();
+    let mut radius_rates: BTreeMap<String, f64> = BTreeMap::new();
+
+    for tick in &plan {
+        let step = story::STEPS
+            .iter()
+            .find(|s| s.number == tick.step)
+            .copied()
+            .ok_or_else(|| DemoError::Story(format!("no step {}", tick.step)))?;
+        if tick.index_in_step == 0 {
+            out.say(&format!(
+                "\n{} {}\n{}",
+                p.cyan(&format!("━━ Step {} · {} ·", step.number, hhmmss(tick.at))),
+                p.bold(step.title),
+                wrap(step.narration, "   ", 96)
+            ))?;
+            played.timeline.push(TimelineEntry::new(
+                tick.at,
+                format!("Step {}: {}. {}", step.number, step.title, step.narration),
+            ));
+            if step.number == 4 {
+                let line = format!(
+                    "maintenance window on {} active {} to {} ({})",
+                    story::MAINTENANCE_ENTITY,
+                    hhmmss(window.start()),
+                    hhmmss(window.end()),
+                    window.reason().unwrap_or("planned"),
+                );
+                out.say(&format!("   {}\n", p.cyan(&line)))?;
+            }
+        }
+
+        // 1. The network follows the plan.
+        let live = isp::reachable_routers(&tick.down);
+        fleet.apply(tick, &live).await?;
+
+        // 2. Poll every router concurrently.
+        let progress_on = p.is_on() && !options.quiet;
+        let mut progress_err = None;
+        let results = fleet
+            .poll(tick.at, |done, total| {
+                if progress_on {
+                    let line = format!("\r   {}  polling {done}/{total} routers", hhmmss(tick.at));
+                    if let Err(e) = out.say(&line) {
+                        progress_err = Some(e);
+                    }
+                }
+            })
+            .await;
+        if let Some(e) = progress_err {
+            return Err(e);
+        }
+        let mut samples = Vec::new();
+        let mut unreachable = Vec::new();
+        for r in &results {
+            played.polls.0 += 1;
+            match &r.outcome {
+                Ok(c) => {
+                    played.polls.1 += 1;
+                    samples.extend(c.samples.iter().cloned());
+                }
+                Err(_) => {
+                    unreachable.push(r.router);
+                    samples.extend(device_down_sample(r.router, tick.at));
+                }
+            }
+        }
+        for s in &mut samples {
+            if let Some(a) = isp::alias(s.entity_id.as_str()) {
+                if let Ok(id) = EntityId::new(a) {
+                    s.entity_id = id;
+                }
+            }
+        }
+
+        // 3. Samples -> observations, PPPoE sessions, RADIUS failure rates.
+        let mut observations = for_topology(observations_from_samples(&samples), topology);
+        let mut notes = Vec::new();
+        for s in samples
+            .iter()
+            .filter(|s| s.metric_name == "pppoe.sessions.active")
+        {
+            let update = sessions.ingest_sample(s).map_err(|e| story_err(&e))?;
+            for e in update.events {
+                let before = e.payload.get("before").and_then(serde_json::Value::as_f64);
+                let after = e.payload.get("after").and_then(serde_json::Value::as_f64);
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let n =
+                    |v: Option<f64>| v.map_or_else(|| "?".into(), |v| thousands(v.max(0.0) as u64));
+                notes.push(format!(
+                    "{} event on {}: sessions {} -> {}",
+                    e.event_type,
+                    e.entity_id,
+                    n(before),
+                    n(after)
+                ));
+            }
+        }
+        radius_rates.clear();
+        for (entity, counters) in counters_from_samples(&samples).map_err(|e| story_err(&e))? {
+            let Some((bras, _)) = entity.as_str().split_once('/') else {
+                continue;
+            };
+            if entity.as_str() != isp::radius_client_entity(bras) {
+                continue;
+            }
+            if let Some(rate) = auth
+                .observe(&entity, counters)
+                .and_then(|d| d.failure_rate())
+            {
+                radius_rates.insert(bras.to_owned(), rate);
+                let state = if rate >= RADIUS_FAILURE_THRESHOLD {
+                    SignalState::Degraded
+                } else {
+                    SignalState::Up
+                };
+                observations.push(
+                    Observation::signal(tick.at, radius_id.clone(), Signal::Experience, state)
+                        .with_source(bras.to_owned()),
+                );
+                if state == SignalState::Degraded {
+                    notes.push(format!(
+                        "{bras}: {:.0}% of RADIUS requests to radius1 failed in the last minute",
+                        rate * 100.0
+                    ));
+                }
+            }
+        }
+
+        // 4. Feed the engine and evaluate at the simulated time.
+        engine
+            .observe_batch(&observations)
+            .map_err(|e| story_err(&e))?;
+        let analysis = engine.evaluate(tick.at);
+        let doc = analysis.to_document();
+
+        let now: BTreeMap<String, Incident> = doc
+            .incidents
+            .iter()
+            .map(|i| (i.id.clone(), i.clone()))
+            .collect();
+        for (id, i) in &now {
+            if !open.contains_key(id) {
+                played.incidents_opened.push(id.clone());
+                let line = format!("incident opened: {id}: {}", i.summary);
+                notes.push(line.clone());
+                played.timeline.push(TimelineEntry::new(tick.at, line));
+            }
+        }
+        for (id, i) in &open {
+            if !now.contains_key(id) {
+                let line = format!("incident closed: {id} ({})", i.summary);
+                notes.push(line.clone());
+                played.timeline.push(TimelineEntry::new(tick.at, line));
+            }
+        }
+        open = now;
+
+        let status = if unreachable.is_empty() {
+            p.green(&format!("{}/{} answered", total, total))
+        } else {
+            format!(
+                "{}/{} answered, {} {}",
+                total - unreachable.len(),
+                total,
+                p.red(&format!("{} unreachable", unreachable.len())),
+                p.dim(&format!("({})", unreachable.join(", ")))
+            )
+        };
+        let clear = if progress_on { "\r\x1b[2K" } else { "" };
+        out.say(&format!(
+            "{clear}   {}  polled {total}/{total} routers: {status} · {} open incident{}\n",
+            hhmmss(tick.at),
+            doc.incidents.len(),
+            if doc.incidents.len() == 1 { "" } else { "s" },
+        ))?;
+        for n in &notes {
+            out.say(&format!("             {}\n", p.yellow(n)))?;
+        }
+        for n in notes.iter().filter(|n| !n.starts_with("incident ")) {
+            played.timeline.push(TimelineEntry::new(tick.at, n.clone()));
+        }
+
+        let subscribers: u64 = doc.incidents.iter().map(|i| i.subscribers_affected).sum();
+        if subscribers > played.max_subscribers.0 {
+            played.max_subscribers = (subscribers, step.number);
+        }
+
+        // 5. At the end of a step, the open incidents in compact form.
+        if tick.index_in_step + 1 == step.ticks {
+            if doc.incidents.is_empty() {
+                out.say(&format!("   {}\n", p.green("no open incident")))?;
+            } else {
+                out.say(&format!("   open incidents ({}):\n", doc.incidents.len()))?;
+                for i in &doc.incidents {
+                    out.say(&term::incident(p, i, class_of(i, &radius_rates).as_deref()))?;
+                }
+            }
+            out.say(&term::suppression(p, &doc))?;
+            if step.number == story::WORST_STEP {
+                played.worst = doc.clone();
+            }
+            played.step_analyses.push(doc.clone());
+        }
+        played.last = doc;
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
+    }
+    Ok(played)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
+    std::fs::write(path, bytes).map_err(|e| DemoError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn checked_json(file: &str, doc: &AnalysisDocument) -> Result<String, DemoError> {
+    let value = serde_json::to_value(doc).map_err(|e| DemoError::Invalid {
+        file: file.to_owned(),
+        errors: e.to_string(),
+    })?;
+    validate(DocumentKind::Analysis, &value).map_err(|errors| DemoError::Invalid {
+        file: file.to_owned(),
+        errors: errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; "),
+    })?;
+    let mut s = serde_json::to_string_pretty(doc).map_err(|e| DemoError::Invalid {
+        file: file.to_owned(),
+        errors: e.to_string(),
+    })?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn finish(
+    options: &DemoOptions,
+    p: Palette,
+    out: &mut Out<'_>,
+    topology: &Topology,
+    played: Played,
+) -> Result<DemoOutcome, DemoError> {
+    let dir = &options.out_dir;
+    let worst_json = checked_json("analysis.json", &played.worst)?;
+    let final_json = checked_json("analysis-final.json", &played.last)?;
+    std::fs::create_dir_all(dir).map_err(|e| DemoError::Io {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    let report = ReportOptions::new(format!(
+        "ispvm demo: state at step {} (the worst), seed {}",
+        story::WORST_STEP,
+        options.seed
+    ))
+    .with_timeline(played.timeline.clone());
+    let files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (dir.join("analysis.json"), worst_json.into_bytes()),
+        (dir.join("analysis-final.json"), final_json.into_bytes()),
+        (
+            dir.join("topology.dot"),
+            render_dot(topology, &played.worst).into_bytes(),
+        ),
+        (
+            dir.join("report.html"),
+            render_html(topology, &played.worst, &report).into_bytes(),
+        ),
+    ];
+    for (path, bytes) in &files {
+        write_file(path, bytes)?;
+    }
+    let still_open = played.last.incidents.len();
+    let closing = if still_open == 0 {
+        p.green("all closed after the recovery")
+    } else {
+        p.red(&format!("{still_open} still open"))
+    };
+    out.always(&format!(
+        "\n{} {} ticks, {} polls ({} answered); {} incidents opened during the story, {}; \
+         at worst {} subscribers affected (step {}).\n",
+        p.bold("Summary:"),
+        story::total_ticks(),
+        played.polls.0,
+        played.polls.1,
+        played.incidents_opened.len(),
+        closing,
+        thousands(played.max_subscribers.0),
+        played.max_subscribers.1,
+    ))?;
+    let labels = [
+        "analysis at step 5, the worst state (ispvm.analysis/v1, validated)",
+        "analysis after the recovery (validated)",
+        "topology coloured by the step-5 analysis (Graphviz)",
+        "self-contained report of step 5 with the whole timeline",
+    ];
+    for ((path, _), label) in files.iter().zip(labels) {
+        out.always(&format!(
+            "  {}  {}\n",
+            p.bold(&path.display().to_string()),
+            p.dim(label)
+        ))?;
+    }
+    let step_ids: BTreeSet<&str> = played
+        .step_analyses
+        .iter()
+        .flat_map(|d| d.incidents.iter().map(|i| i.id.as_str()))
+        .collect();
+    debug_assert!(step_ids.len() <= played.incidents_opened.len());
+    Ok(DemoOutcome {
+        worst_analysis: played.worst,
+        final_analysis: played.last,
+        step_analyses: played.step_analyses,
+        files: files.into_iter().map(|(p, _)| p).collect(),
+        timeline: played.timeline,
+        polls: played.polls,
+        incidents_opened: played.incidents_opened,
+    })
+}
