@@ -28,7 +28,7 @@ struct Args {
     #[arg(long, default_value = "out")]
     out: PathBuf,
     /// Playback speed: 2 is twice as fast, 0 does not pause at all.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     speed: f64,
     /// No colours (also off when standard output is not a terminal or NO_COLOR is set).
     #[arg(long)]
