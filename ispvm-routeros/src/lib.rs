@@ -44,3 +44,7 @@ pub mod sim;
 
 pub use adapter::RouterOsAdapter;
 pub use secret::Secret;
+
+#[doc = include_str!("../README.md")]
+#[doc(hidden)]
+pub mod readme {}
