@@ -695,3 +695,151 @@ fn finish(
         incidents_opened: played.incidents_opened,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ispvm_model::{CauseRole, Confidence, EntityStatus, RootCause};
+
+    fn incident(kind: CauseKind) -> Incident {
+        let cause = RootCause::new(
+            "bras1".parse().unwrap(),
+            CauseRole::Primary,
+            kind,
+            Confidence::new(0.4).unwrap(),
+            Vec::new(),
+        );
+        Incident::new("inc", story::start(), vec![cause], Vec::new(), 10, "s")
+    }
+
+    #[test]
+    fn aaa_class_needs_a_degradation_and_radius_failures() {
+        let mut rates = BTreeMap::new();
+        rates.insert("bras1".to_owned(), 0.98);
+        assert_eq!(
+            class_of(&incident(CauseKind::Degradation), &rates).as_deref(),
+            Some("AAA/RADIUS outage (bras1 RADIUS failure rate 98% over the last minute)")
+        );
+        assert_eq!(class_of(&incident(CauseKind::Failure), &rates), None);
+        rates.insert("bras1".to_owned(), 0.2);
+        assert_eq!(class_of(&incident(CauseKind::Degradation), &rates), None);
+        assert_eq!(
+            class_of(&incident(CauseKind::Degradation), &BTreeMap::new()),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_speed_is_refused_before_anything_starts() {
+        let mut sink = Vec::new();
+        for speed in [-1.0, f64::NAN, f64::INFINITY] {
+            let o = DemoOptions::new().with_speed(speed);
+            let e = run(&o, &mut sink).await.unwrap_err();
+            assert!(matches!(e, DemoError::BadSpeed(_)), "{e}");
+        }
+        assert!(sink.is_empty());
+    }
+
+    fn rows(doc: &AnalysisDocument) -> BTreeMap<&str, &ispvm_model::EntityReport> {
+        doc.entities.iter().map(|e| (e.id.as_str(), e)).collect()
+    }
+
+    /// The whole story in process: each step's analysis says what its narration promises.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_step_matches_its_narration() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = DemoOptions::new()
+            .with_seed(11)
+            .with_speed(0.0)
+            .with_out_dir(dir.path());
+        let mut text = Vec::new();
+        let outcome = run(&options, &mut text).await.unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let plan = story::plan(11);
+        assert_eq!(outcome.step_analyses.len(), 6);
+        assert_eq!(outcome.polls, (238, 181));
+        assert_eq!(
+            outcome.incidents_opened,
+            ["inc-20260314T090300Z-agg2", "inc-20260314T090900Z-bras1"]
+        );
+
+        // 1. Baseline: nothing wrong.
+        let s1 = &outcome.step_analyses[0];
+        assert!(s1.incidents.is_empty());
+        assert!(s1.entities.iter().all(|e| !e.suppressed));
+
+        // 2. agg2 down: no suppression, redundancy lost, one incident without impact.
+        let s2 = &outcome.step_analyses[1];
+        assert!(s2.entities.iter().all(|e| !e.suppressed));
+        let r = rows(s2);
+        for id in ["acc1", "acc2", "acc3", "acc4", "bras1", "bras2"] {
+            assert_eq!(r[id].status, EntityStatus::Degraded, "{id}");
+            assert_eq!(r[id].redundancy_lost.len(), 1, "{id}");
+        }
+        assert_eq!(s2.incidents.len(), 1);
+        let i = &s2.incidents[0];
+        assert_eq!(i.primary().map(|c| c.entity.as_str()), Some("agg2"));
+        assert_eq!(i.root_causes.len(), 1);
+        assert!(i.impacted.is_empty());
+        assert_eq!(i.subscribers_affected, 0);
+
+        // 3. agg3 too: acc3, acc4, bras2 suppressed, explained by both; bras2's subscribers.
+        let s3 = &outcome.step_analyses[2];
+        let suppressed: Vec<&str> = s3
+            .entities
+            .iter()
+            .filter(|e| e.suppressed)
+            .map(|e| e.id.as_str())
+            .collect();
+        assert_eq!(suppressed, ["acc3", "acc4", "bras2"]);
+        assert_eq!(s3.incidents.len(), 1);
+        let i = &s3.incidents[0];
+        let mut causes: Vec<&str> = i.root_causes.iter().map(|c| c.entity.as_str()).collect();
+        causes.sort_unstable();
+        assert_eq!(causes, ["agg2", "agg3"]);
+        assert_eq!(i.subscribers_affected, u64::from(plan[4].sessions["bras2"]));
+
+        // 4. agg4 in maintenance: a maintenance cause, contributing, in the same incident.
+        let s4 = &outcome.step_analyses[3];
+        assert_eq!(s4.incidents.len(), 1);
+        let agg4 = s4.incidents[0]
+            .root_causes
+            .iter()
+            .find(|c| c.entity.as_str() == "agg4")
+            .unwrap();
+        assert_eq!(
+            (agg4.kind, agg4.role),
+            (CauseKind::Maintenance, CauseRole::Contributing)
+        );
+
+        // 5 is analysis.json; 6: recovered.
+        assert_eq!(&outcome.step_analyses[4], &outcome.worst_analysis);
+        assert_eq!(outcome.worst_analysis.incidents.len(), 2);
+        assert!(outcome.final_analysis.incidents.is_empty());
+        assert!(
+            outcome
+                .final_analysis
+                .entities
+                .iter()
+                .all(|e| !e.suppressed)
+        );
+
+        // The files are written and the timeline covers the story.
+        assert_eq!(outcome.files.len(), 4);
+        assert!(outcome.files.iter().all(|f| f.is_file()));
+        let written: AnalysisDocument = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("analysis.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(written, outcome.worst_analysis);
+        assert!(
+            outcome
+                .timeline
+                .iter()
+                .filter(|t| t.text.starts_with("Step "))
+                .count()
+                == 6
+        );
+        assert!(text.contains("Step 6 · 09:12:00 · recovery"));
+    }
+}
