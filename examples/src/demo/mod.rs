@@ -517,7 +517,10 @@ async fn play_inner(
         for (id, i) in &now {
             if !open.contains_key(id) {
                 played.incidents_opened.push(id.clone());
-                let line = format!("incident opened: {id}: {}", i.summary);
+                let line = match class_of(i, &radius_rates) {
+                    Some(class) => format!("incident opened: {id}: {}; class {class}", i.summary),
+                    None => format!("incident opened: {id}: {}", i.summary),
+                };
                 notes.push(line.clone());
                 played.timeline.push(TimelineEntry::new(tick.at, line));
             }
@@ -841,5 +844,11 @@ mod tests {
                 == 6
         );
         assert!(text.contains("Step 6 · 09:12:00 · recovery"));
+        assert!(outcome.timeline.iter().any(|t| {
+            t.text
+                .starts_with("incident opened: inc-20260314T090900Z-bras1: bras1 sessions dropped")
+                && t.text
+                    .contains("; class AAA/RADIUS outage (bras1 RADIUS failure rate")
+        }));
     }
 }
