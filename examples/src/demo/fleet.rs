@@ -285,3 +285,56 @@ pub(crate) fn device_down_sample(router: &str, at: DateTime<Utc>) -> Option<Samp
         ispvm_routeros::adapter::SOURCE,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_taken_port_is_a_typed_error_naming_the_router() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let tls = TlsMaterial::generate().unwrap();
+        let spec = &ROUTERS[3];
+        let e = start_sim(spec, sim_state(spec), addr, None, &tls)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, DemoError::Sim { router, .. } if router == "agg2"),
+            "{e:?}"
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "cannot start the simulated router agg2: cannot listen on {addr}: "
+            )),
+            "{msg}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_tls_router_is_polled_with_the_demo_ca() {
+        let tls = TlsMaterial::generate().unwrap();
+        assert!(tls.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        let fleet = Fleet::start(tls).await.unwrap();
+        let (router, addr) = fleet.tls_router().unwrap();
+        assert_eq!(router, "core1");
+        assert_eq!(addr.ip().to_string(), "127.0.0.1");
+        let at = crate::demo::story::start();
+        let mut calls = Vec::new();
+        let results = fleet.poll(at, |d, t| calls.push((d, t))).await;
+        assert_eq!(calls.first(), Some(&(0, 17)));
+        assert_eq!(calls.last(), Some(&(17, 17)));
+        let core1 = results.iter().find(|r| r.router == "core1").unwrap();
+        let samples = &core1.outcome.as_ref().unwrap().samples;
+        assert!(samples.iter().all(|s| s.ts == at));
+        let peers: Vec<&str> = samples
+            .iter()
+            .filter(|s| s.metric_name == "bgp.peer.up")
+            .map(|s| s.entity_id.as_str())
+            .collect();
+        assert_eq!(peers, ["core1/bgp/198.51.100.1", "core1/bgp/203.0.113.1"]);
+        assert!(results.iter().all(|r| r.outcome.is_ok()));
+        fleet.shutdown().await;
+    }
+}
