@@ -54,6 +54,7 @@
 //! assert!(outcome.final_analysis.incidents.is_empty());
 //! # Ok(()) }
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod isp;
 pub mod story;
