@@ -336,15 +336,25 @@ impl ConcentratorSignals {
                 _ => {}
             }
         }
-        // Counters: group per entity and time; skip what cannot be grouped.
-        if let Ok(groups) = counters_from_samples(&counters) {
-            let mut tracker = AuthRateTracker::new();
-            let mut groups = groups;
-            groups.sort_by_key(|(_, c)| c.at);
-            for (entity, c) in groups {
-                if let Some(d) = tracker.observe(&entity, c) {
-                    s.auth.push(d);
-                }
+        // Counters: one group per entity and time; an incomplete or invalid group is skipped
+        // without losing the others.
+        let mut groups: BTreeMap<(EntityId, DateTime<Utc>), Vec<Sample>> = BTreeMap::new();
+        for c in counters {
+            groups
+                .entry((c.entity_id.clone(), c.ts))
+                .or_default()
+                .push(c);
+        }
+        let mut readings: Vec<_> = groups
+            .values()
+            .filter_map(|g| counters_from_samples(g).ok())
+            .flatten()
+            .collect();
+        readings.sort_by_key(|(_, c)| c.at);
+        let mut tracker = AuthRateTracker::new();
+        for (entity, c) in readings {
+            if let Some(d) = tracker.observe(&entity, c) {
+                s.auth.push(d);
             }
         }
         s

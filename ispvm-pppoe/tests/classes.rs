@@ -406,3 +406,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn one_incomplete_counter_group_does_not_hide_the_others() {
+    let mut h = Healthy::new();
+    h.samples.retain(|s| !s.metric_name.starts_with("radius."));
+    let mut c = counters(|m| if m >= 55 { (400, 80, 200) } else { (100, 1, 0) });
+    // Minute 57 lost its timeouts counter (a partial poll).
+    c.retain(|s| !(s.ts == t(57) && s.metric_name == "radius.timeouts_total"));
+    let h = h
+        .with(c)
+        .since_minute(55, "pppoe.sessions.churn_per_min", "bras1", Some(90.0));
+    let found = h.classify();
+    assert_eq!(classes(&found), vec![IncidentClass::RadiusFailure]);
+    let rate = found[0]
+        .evidence
+        .iter()
+        .find(|e| e.signal == "radius.failure_rate")
+        .unwrap();
+    assert_eq!(rate.value, Some(0.7));
+}
