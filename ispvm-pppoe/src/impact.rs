@@ -7,6 +7,9 @@
 //!   ones exist, so a
 //!   drop that lasts a few polls does not become "normal" at once; a lasting change becomes the
 //!   new normal after about half the window. A median is not moved by one noisy sample.
+//!   With no earlier reading inside the window there is no baseline (no drop), unless
+//!   [`ImpactConfig::sparse_fallback`] is on: then the last few earlier readings count, however
+//!   old, as in the contract's plain rule.
 //! - **Significant drop**: `baseline - current >= significance * baseline` (default 10%).
 //! - **Up** (not failed, not unreachable): affected = `baseline - current` when the drop is
 //!   significant, else 0. 3200 -> 50 counts 3150; 3200 -> 3000 counts 0.
@@ -32,7 +35,15 @@ pub struct ImpactConfig {
     pub significance: f64,
     /// Share of the baseline under which sessions are "near zero" (default 0.05).
     pub near_zero: f64,
+    /// When no earlier reading lies within the window (a concentrator polled rarely), use the
+    /// median of the last [`SPARSE_FALLBACK_READINGS`] earlier readings, however old, instead
+    /// of "no baseline" (default `false`). With it, 3200 then 50 three hours later counts 3150,
+    /// as the scenario contract's plain rule does.
+    pub sparse_fallback: bool,
 }
+
+/// How many of the latest earlier readings [`ImpactConfig::sparse_fallback`] uses.
+pub const SPARSE_FALLBACK_READINGS: usize = 5;
 
 impl Default for ImpactConfig {
     fn default() -> Self {
@@ -41,6 +52,7 @@ impl Default for ImpactConfig {
             recent_exclusion: Duration::minutes(10),
             significance: 0.10,
             near_zero: 0.05,
+            sparse_fallback: false,
         }
     }
 }
@@ -54,6 +66,26 @@ impl ImpactConfig {
         } else {
             significance.clamp(0.0, 1.0)
         };
+        self
+    }
+
+    /// Turns [`ImpactConfig::sparse_fallback`] on or off.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::{SessionReading, SubscriberImpact};
+    /// use ispvm_pppoe::impact::{ImpactConfig, RobustImpact};
+    /// let h = [
+    ///     SessionReading::new("2026-01-01T00:00:00Z".parse().unwrap(), 3200.0),
+    ///     SessionReading::new("2026-01-01T03:00:00Z".parse().unwrap(), 50.0),
+    /// ];
+    /// assert_eq!(RobustImpact::default().assess(&h, false).affected, 0);
+    /// let sparse = RobustImpact::new(ImpactConfig::default().with_sparse_fallback(true));
+    /// assert_eq!(sparse.assess(&h, false).affected, 3150);
+    /// ```
+    #[must_use]
+    pub fn with_sparse_fallback(mut self, on: bool) -> Self {
+        self.sparse_fallback = on;
         self
     }
 
@@ -153,6 +185,15 @@ pub fn level(history: &[SessionReading], config: &ImpactConfig) -> Option<Sessio
             .iter()
             .filter(valid)
             .filter(|r| r.at >= from)
+            .map(|r| r.sessions)
+            .collect();
+    }
+    if older.is_empty() && config.sparse_fallback {
+        older = earlier
+            .iter()
+            .rev()
+            .filter(valid)
+            .take(SPARSE_FALLBACK_READINGS)
             .map(|r| r.sessions)
             .collect();
     }
@@ -322,6 +363,22 @@ mod tests {
         let mut w = v.clone();
         w.extend((70..200).map(|m| (m, 50.0)));
         assert_eq!(assess(&w, false).affected, 0);
+    }
+
+    #[test]
+    fn sparse_fallback_uses_old_readings_only_when_the_window_is_empty() {
+        let sparse = RobustImpact::new(ImpactConfig::default().with_sparse_fallback(true));
+        let h = hist(&[(0, 3100.0), (60, 3200.0), (180, 3300.0), (360, 50.0)]);
+        // Nothing in the 2 h window: the last readings, however old, give the baseline.
+        assert_eq!(
+            sparse.assess(&h, false),
+            SessionAssessment::new(Some(3200), Some(50), 3150, true)
+        );
+        assert_eq!(RobustImpact::default().assess(&h, false).affected, 0);
+        // A reading inside the window wins: the fallback is not used.
+        let h = hist(&[(0, 3200.0), (300, 60.0), (360, 55.0)]);
+        assert_eq!(sparse.assess(&h, false).affected, 0);
+        assert_eq!(sparse.assess(&h, false).baseline, Some(60));
     }
 
     proptest! {
