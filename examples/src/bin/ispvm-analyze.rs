@@ -16,6 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use ispvm_model::{DependencyGroup, Entity, MaintenanceWindow, Observation};
+use ispvm_pppoe::impact::{ImpactConfig, RobustImpact};
 use ispvm_rca::{Engine, EngineConfig};
 use ispvm_schemas::scenario::{ScenarioDocument, ScenarioError};
 use ispvm_schemas::validation::{DocumentKind, validate};
@@ -142,6 +143,16 @@ fn parse_scenario(bytes: &[u8]) -> Result<ispvm_schemas::scenario::Scenario, Inv
     })
 }
 
+/// The engine settings: defaults, with ispvm-pppoe's robust subscriber model. Its sparse
+/// fallback is on so a rarely polled concentrator (3200, then 50 hours later, still up) counts
+/// 3150 as the scenario contract says, instead of having no baseline.
+fn engine_config() -> EngineConfig {
+    let impact = RobustImpact::new(ImpactConfig::default().with_sparse_fallback(true));
+    EngineConfig::builder()
+        .subscriber_impact(Arc::new(impact))
+        .build()
+}
+
 fn run(args: &Args) -> Result<String, Invalid> {
     let at: Option<DateTime<Utc>> = match &args.at {
         Some(s) => Some(
@@ -163,7 +174,7 @@ fn run(args: &Args) -> Result<String, Invalid> {
         }
     };
     let topology = Arc::new(scenario.topology);
-    let mut engine = Engine::new(Arc::clone(&topology), EngineConfig::default());
+    let mut engine = Engine::new(Arc::clone(&topology), engine_config());
     engine
         .set_maintenance(&scenario.maintenance)
         .map_err(|e| invalid("/maintenance", e))?;
