@@ -379,7 +379,9 @@ impl fmt::Debug for Client {
 
 async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limits: Limits) {
     let mut decoder = Decoder::new(limits);
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut buf = BytesMut::new();
+    // True while the device sends faster than small reads drain (a large reply).
+    let mut big = false;
     let err = loop {
         match decoder.decode(&mut buf) {
             Ok(Some(sentence)) => {
@@ -422,11 +424,11 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
             Ok(None) => {}
             Err(e) => break ClientError::Decode(e),
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(64 * 1024);
-        }
+        prepare_read(&mut buf, big);
+        let spare = buf.capacity() - buf.len();
         match reader.read_buf(&mut buf).await {
-            Ok(0) => {
+            Ok(n) if n > 0 => big = n >= spare.min(SMALL_READ),
+            Ok(_) => {
                 break ClientError::Closed {
                     reason: if buf.is_empty() {
                         "connection closed by the device".into()
@@ -435,7 +437,6 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
                     },
                 };
             }
-            Ok(_) => {}
             Err(e) => {
                 break ClientError::Closed {
                     reason: e.to_string(),
@@ -445,6 +446,30 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
     };
     tracing::debug!(error = %err, "API connection ended");
     shared.close(err);
+}
+
+/// Read size while idle or reading small replies.
+const SMALL_READ: usize = 4 * 1024;
+/// Read size while a large reply streams in.
+const LARGE_READ: usize = 64 * 1024;
+
+/// Makes room for the next read without pinning memory on idle connections.
+///
+/// Decoded words share the read buffer's memory, and a `BytesMut` only moves forward through
+/// its allocation. With one fixed 64 KiB buffer per connection, every poll advanced the
+/// cursor a few KiB further and touched fresh pages, so a poller's resident set crept up
+/// cycle after cycle until every connection's whole 64 KiB was resident (1,000 routers:
+/// about 62 MiB). Once every byte is consumed the buffer is let go (rows still holding it
+/// keep it alive until they drop) and the next read starts in a small one; reads grow to
+/// 64 KiB only while a large reply fills them.
+fn prepare_read(buf: &mut BytesMut, big: bool) {
+    if buf.is_empty() && buf.capacity() > SMALL_READ {
+        *buf = BytesMut::new();
+    }
+    let want = if big { LARGE_READ } else { SMALL_READ };
+    if buf.capacity() - buf.len() < want / 4 {
+        buf.reserve(want);
+    }
 }
 
 fn md5_response(password: &Secret, challenge_hex: &[u8]) -> Result<String, ClientError> {
@@ -843,6 +868,28 @@ mod tests {
         h.update(hex::decode("0123456789abcdef0123456789abcdef").unwrap());
         assert_eq!(r, format!("00{}", hex::encode(h.finalize())));
         assert!(md5_response(&Secret::new("x"), b"zz").is_err());
+    }
+
+    #[test]
+    fn idle_read_buffer_stays_small() {
+        let mut buf = BytesMut::new();
+        prepare_read(&mut buf, false);
+        assert!(buf.capacity() >= SMALL_READ / 4 && buf.capacity() < LARGE_READ);
+        // A large reply: reads grow to 64 KiB.
+        prepare_read(&mut buf, true);
+        buf.extend_from_slice(&[1; 60 * 1024]);
+        prepare_read(&mut buf, true);
+        assert!(buf.capacity() - buf.len() >= LARGE_READ / 4);
+        // Everything decoded (words split off and still alive elsewhere): the big buffer
+        // is released and the next read is small again.
+        let held = buf.split().freeze();
+        prepare_read(&mut buf, false);
+        assert!(buf.capacity() <= SMALL_READ, "{}", buf.capacity());
+        drop(held);
+        // A partial sentence is kept.
+        buf.extend_from_slice(b"\x03!re");
+        prepare_read(&mut buf, false);
+        assert_eq!(&buf[..], b"\x03!re");
     }
 
     #[test]
