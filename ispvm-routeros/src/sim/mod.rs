@@ -62,7 +62,7 @@ pub use state::{
 use crate::Secret;
 use crate::adapter::RouterOsVersion;
 use crate::proto::{Decoder, Limits, QueryWord, Sentence, encode_len, eval_query};
-use state::{Row, menu_exists, menu_rows, radius_monitor_row};
+use state::{Row, for_each_menu_row, menu_exists, menu_rows, radius_monitor_row};
 
 /// Why a simulator could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -416,14 +416,24 @@ impl Drop for SimHandle {
 }
 
 enum Out {
+    /// A reply (or its first part): faults (delay, cut, garbage) apply to it.
     Bytes(BytesMut),
+    /// The continuation of the reply sent just before, written as is (or dropped when that
+    /// reply was cut or replaced by garbage).
+    More(BytesMut),
     Close,
 }
+
+/// A print streams its reply in parts of about this size while it produces it, so the client
+/// decodes while the simulator is still generating rows.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 /// Encodes reply sentences straight into a buffer.
 struct Writer<'a> {
     buf: BytesMut,
     tag: Option<&'a [u8]>,
+    /// True once part of this reply has been sent ([`Writer::flush_part`]).
+    sent_part: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -431,6 +441,22 @@ impl<'a> Writer<'a> {
         Self {
             buf: BytesMut::new(),
             tag,
+            sent_part: false,
+        }
+    }
+    /// The bytes to send now (the first part of a reply, or a continuation).
+    fn take(&mut self) -> Out {
+        let part = self.buf.split();
+        if std::mem::replace(&mut self.sent_part, true) {
+            Out::More(part)
+        } else {
+            Out::Bytes(part)
+        }
+    }
+    /// Sends what is buffered once it reaches [`STREAM_CHUNK`] bytes (between sentences).
+    fn flush_part(&mut self, tx: &mpsc::UnboundedSender<Out>) {
+        if self.buf.len() >= STREAM_CHUNK {
+            let _ = tx.send(self.take());
         }
     }
     fn word(&mut self, w: &[u8]) {
@@ -595,9 +621,20 @@ async fn write_loop<S: AsyncWrite + Send + 'static>(
     mut rx: mpsc::UnboundedReceiver<Out>,
     shared: Arc<Shared>,
 ) {
+    // The reply being written was replaced by garbage: drop its continuations.
+    let mut skip_more = false;
     while let Some(out) = rx.recv().await {
         let bytes = match out {
             Out::Close => break,
+            Out::More(b) => {
+                if skip_more {
+                    continue;
+                }
+                if w.write_all(&b).await.is_err() || w.flush().await.is_err() {
+                    break;
+                }
+                continue;
+            }
             Out::Bytes(b) => b,
         };
         let (delay, cut, garbage) = match shared.faults.lock() {
@@ -618,6 +655,7 @@ async fn write_loop<S: AsyncWrite + Send + 'static>(
             let _ = w.flush().await;
             break;
         }
+        skip_more = garbage;
         let res = if garbage {
             let mut g = vec![0xF8u8, 0xFF, 0x13, 0x37];
             let mut noise = [0u8; 28];
@@ -643,8 +681,8 @@ fn md5_hex(password: &str, challenge: &[u8]) -> String {
 }
 
 impl Conn {
-    fn send(&self, w: Writer<'_>) {
-        let _ = self.tx.send(Out::Bytes(w.buf));
+    fn send(&self, mut w: Writer<'_>) {
+        let _ = self.tx.send(w.take());
     }
 
     fn version(&self) -> RouterOsVersion {
@@ -799,10 +837,10 @@ impl Conn {
         let elapsed = self.shared.elapsed();
         let empty_reply = self.version().has_empty_reply();
         let count_only = req.attr("count-only").is_some();
+        let tx = &self.tx;
         let result = self.shared.snapshot(|s| {
-            let rows = menu_rows(s, v7, menu, elapsed, stats);
             let mut n = 0u64;
-            for row in &rows {
+            for_each_menu_row(s, v7, menu, elapsed, stats, |row| {
                 let m = eval_query(&queries, |name| {
                     row.iter()
                         .find(|(k, _)| *k == name)
@@ -812,9 +850,11 @@ impl Conn {
                     n += 1;
                     if !count_only {
                         w.row(row, proplist.as_deref());
+                        w.flush_part(tx);
                     }
                 }
-            }
+                Ok::<(), crate::proto::QueryError>(())
+            })?;
             Ok::<u64, crate::proto::QueryError>(n)
         });
         match result {

@@ -771,6 +771,29 @@ pub(crate) fn menu_rows(
     }
 }
 
+/// Calls `f` with every row of `menu`, in order. Large menus (`/ppp/active`) are generated
+/// one row at a time instead of materialised, so a print can stream while it is produced.
+pub(crate) fn for_each_menu_row<E>(
+    state: &SimState,
+    v7: bool,
+    menu: &str,
+    elapsed_secs: u64,
+    stats: bool,
+    mut f: impl FnMut(&Row) -> Result<(), E>,
+) -> Result<(), E> {
+    if menu == "/ppp/active" {
+        let total = state.pppoe.sessions as usize + state.pppoe.other_sessions as usize;
+        for i in 0..total {
+            f(&ppp_row(state, i))?;
+        }
+        return Ok(());
+    }
+    for row in &menu_rows(state, v7, menu, elapsed_secs, stats) {
+        f(row)?;
+    }
+    Ok(())
+}
+
 fn ppp_row(state: &SimState, i: usize) -> Row {
     let pppoe = i < state.pppoe.sessions as usize;
     let n = i as u64 + 1;
