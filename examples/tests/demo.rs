@@ -80,7 +80,19 @@ fn tells_the_story_and_writes_a_valid_worst_state() {
     ));
     assert!(out.contains("redundancy lost: acc1, acc2, bras1 (any of [agg1, agg2])"));
     assert!(out.contains("incident opened: inc-20260314T090300Z-agg2: agg2 down; no impact"));
-    assert!(out.contains("class: AAA/RADIUS outage (bras1 RADIUS failure rate"));
+    // ispvm-pppoe's classifier names the class, with confidence, runbook and evidence.
+    assert!(out.contains(
+        "incident opened: inc-20260314T090900Z-bras1: bras1 sessions dropped 3216 -> 1432; \
+         1784 subscribers affected; class radius_failure at bras1 (confidence 0.37, runbook \
+         docs/runbooks/radius-outage.md): 81% of 1971 RADIUS requests rejected or timed out \
+         (usually 0%)\n"
+    ));
+    assert!(out.contains(
+        "       class: radius_failure at bras1 (confidence 0.68, runbook \
+         docs/runbooks/radius-outage.md): 95% of 5110 RADIUS requests rejected or timed out \
+         (usually 0%); sessions fell from about 3210 to 1432 while the box answers\n"
+    ));
+    assert_eq!(out.matches("class: ").count(), 1, "{out}");
     assert!(out.contains("pppoe.sessions.dropped event on bras1"));
     assert!(out.contains("incident closed: inc-20260314T090300Z-agg2"));
     assert!(out.contains("incident closed: inc-20260314T090900Z-bras1"));

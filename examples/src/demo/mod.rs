@@ -31,7 +31,9 @@
 //! 4. A planned maintenance window on agg4 overlaps: agg4 goes down inside it, acc5, acc6 and
 //!    bras3 are cut off; agg4 joins the incident as a `maintenance` cause, contributing.
 //! 5. RADIUS times out at bras1: its sessions drop although it answers: a `degradation` cause
-//!    of its own incident (class AAA/RADIUS, from the RADIUS failure rate), subscribers counted.
+//!    of its own incident, subscribers counted; ispvm-pppoe's classifier
+//!    ([`classify`](ispvm_pppoe::classes::classify)) names its class, `radius_failure`, with its
+//!    evidence, confidence and runbook.
 //! 6. Recovery: every router is back, sessions return, every incident closes.
 //!
 //! The clock is simulated (09:00 UTC on 2026-03-14 plus one minute per tick), and the seed
@@ -69,8 +71,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{CauseKind, EntityId, Incident, Observation, Signal, SignalState, Topology};
+use ispvm_model::{EntityId, Incident, Observation, Sample, Signal, SignalState, Topology};
 use ispvm_pppoe::auth::{AuthRateTracker, counters_from_samples};
+use ispvm_pppoe::classes::{Classification, ClassifierConfig, ConcentratorSignals, classify};
 use ispvm_pppoe::tracker::{SessionTracker, TrackerConfig};
 use ispvm_rca::{Engine, EngineConfig};
 use ispvm_routeros::sim::SimError;
@@ -89,11 +92,12 @@ pub const DEFAULT_SEED: u64 = 2026;
 pub const BASE_PAUSE: Duration = Duration::from_millis(450);
 
 /// RADIUS failure rate (rejects and timeouts over requests) from which a concentrator's view of
-/// radius1 is `experience: degraded` and a degradation of its sessions is classed AAA/RADIUS.
+/// radius1 is `experience: degraded`.
 pub const RADIUS_FAILURE_THRESHOLD: f64 = 0.5;
 
-/// The class name given to a concentrator degradation explained by RADIUS failures.
-pub const AAA_CLASS: &str = "AAA/RADIUS outage";
+/// How long the samples of a concentrator are kept for its classification (the classifier
+/// looks back 5 min + 1 h by default).
+const CLASSIFY_HISTORY: chrono::Duration = chrono::Duration::hours(2);
 
 /// How the demo runs. Built with [`DemoOptions::new`] and the `with_*` methods.
 ///
@@ -300,22 +304,81 @@ struct Played {
     max_subscribers: (u64, u8),
 }
 
-/// The class of an incident: AAA/RADIUS when a concentrator's degradation comes with RADIUS
-/// failures.
-fn class_of(i: &Incident, radius_rates: &BTreeMap<String, f64>) -> Option<String> {
-    i.root_causes
-        .iter()
-        .filter(|c| c.kind == CauseKind::Degradation)
-        .find_map(|c| {
-            let rate = radius_rates.get(c.entity.as_str()).copied()?;
-            (rate >= RADIUS_FAILURE_THRESHOLD).then(|| {
-                format!(
-                    "{AAA_CLASS} ({} RADIUS failure rate {:.0}% over the last minute)",
-                    c.entity,
-                    rate * 100.0
-                )
+/// The samples of each concentrator (its own and its RADIUS client's), kept
+/// [`CLASSIFY_HISTORY`] back, for ispvm-pppoe's classifier.
+#[derive(Debug, Default)]
+struct ConcentratorHistory {
+    samples: BTreeMap<String, Vec<Sample>>,
+}
+
+impl ConcentratorHistory {
+    /// Keeps the samples of the concentrators among `samples`, drops those too old at `at`.
+    fn record(&mut self, samples: &[Sample], at: DateTime<Utc>) {
+        for r in isp::ROUTERS
+            .iter()
+            .filter(|r| r.kind == isp::RouterKind::Concentrator)
+        {
+            let prefix = format!("{}/", r.id);
+            let kept = self.samples.entry(r.id.to_owned()).or_default();
+            kept.retain(|x| x.ts >= at - CLASSIFY_HISTORY);
+            kept.extend(
+                samples
+                    .iter()
+                    .filter(|x| {
+                        x.entity_id.as_str() == r.id || x.entity_id.as_str().starts_with(&prefix)
+                    })
+                    .cloned(),
+            );
+        }
+    }
+
+    /// What ispvm-pppoe's classifier makes of the concentrators among the root causes of `i`
+    /// at `at` (the most confident class of each).
+    fn classes_of(
+        &self,
+        i: &Incident,
+        radius: &EntityId,
+        at: DateTime<Utc>,
+    ) -> Vec<Classification> {
+        i.root_causes
+            .iter()
+            .filter_map(|c| {
+                let samples = self.samples.get(c.entity.as_str())?;
+                let signals = ConcentratorSignals::from_samples(
+                    &c.entity,
+                    samples,
+                    &[],
+                    std::slice::from_ref(radius),
+                );
+                classify(&c.entity, &signals, at, &ClassifierConfig::default())
+                    .into_iter()
+                    .next()
             })
-        })
+            .collect()
+    }
+}
+
+/// One line for a classification: class, concentrator, confidence, runbook, evidence notes.
+fn class_line(c: &Classification) -> String {
+    let notes: Vec<&str> = c
+        .evidence
+        .iter()
+        .filter_map(|e| e.note.as_deref())
+        .collect();
+    format!(
+        "{} at {} (confidence {:.2}, runbook {}): {}",
+        c.class.as_str(),
+        c.concentrator,
+        c.confidence.get(),
+        c.runbook(),
+        notes.join("; ")
+    )
+}
+
+/// The class line of an incident, if the classifier recognises any of its concentrators.
+fn class_of(classes: &[Classification]) -> Option<String> {
+    let lines: Vec<String> = classes.iter().map(class_line).collect();
+    (!lines.is_empty()).then(|| lines.join(" | "))
 }
 
 #[allow(clippy::too_many_lines)]
@@ -376,6 +439,7 @@ async fn play_inner(
     };
     let mut open: BTreeMap<String, Incident> = BTreeMap::new();
     let mut radius_rates: BTreeMap<String, f64> = BTreeMap::new();
+    let mut history = ConcentratorHistory::default();
 
     for tick in &plan {
         let step = story::STEPS
@@ -449,7 +513,8 @@ async fn play_inner(
             }
         }
 
-        // 3. Samples -> observations, PPPoE sessions, RADIUS failure rates.
+        // 3. Samples -> observations, PPPoE sessions, RADIUS failure rates, classifier input.
+        history.record(&samples, tick.at);
         let mut observations = for_topology(observations_from_samples(&samples), topology);
         let mut notes = Vec::new();
         for s in samples
@@ -518,7 +583,7 @@ async fn play_inner(
         for (id, i) in &now {
             if !open.contains_key(id) {
                 played.incidents_opened.push(id.clone());
-                let line = match class_of(i, &radius_rates) {
+                let line = match class_of(&history.classes_of(i, &radius_id, tick.at)) {
                     Some(class) => format!("incident opened: {id}: {}; class {class}", i.summary),
                     None => format!("incident opened: {id}: {}", i.summary),
                 };
@@ -572,7 +637,8 @@ async fn play_inner(
             } else {
                 out.say(&format!("   open incidents ({}):\n", doc.incidents.len()))?;
                 for i in &doc.incidents {
-                    out.say(&term::incident(p, i, class_of(i, &radius_rates).as_deref()))?;
+                    let class = class_of(&history.classes_of(i, &radius_id, tick.at));
+                    out.say(&term::incident(p, i, class.as_deref()))?;
                 }
             }
             out.say(&term::suppression(p, &doc))?;
@@ -703,7 +769,7 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ispvm_model::{CauseRole, Confidence, EntityStatus, RootCause};
+    use ispvm_model::{CauseKind, CauseRole, Confidence, EntityStatus, RootCause};
 
     fn incident(kind: CauseKind) -> Incident {
         let cause = RootCause::new(
@@ -716,21 +782,105 @@ mod tests {
         Incident::new("inc", story::start(), vec![cause], Vec::new(), 10, "s")
     }
 
+    fn sample(entity: &str, metric: &str, minute: i64, v: f64) -> Sample {
+        Sample::new(
+            story::start() + chrono::Duration::minutes(minute),
+            metric,
+            ispvm_model::EntityKind::Device,
+            entity.parse().unwrap(),
+            ispvm_model::SampleValue::Num(v),
+            "1",
+            "test",
+        )
+    }
+
+    /// bras1's samples: 3200 sessions and ~80 RADIUS requests a minute for 20 minutes, then
+    /// from minute 20 on (`outage`) 98% of 1600 requests time out and sessions fall to 320.
+    fn bras1_samples(minutes: i64, outage: bool) -> Vec<Vec<Sample>> {
+        let client = isp::radius_client_entity("bras1");
+        let (mut req, mut acc, mut to) = (0.0, 0.0, 0.0);
+        (0..minutes)
+            .map(|m| {
+                let bad = outage && m >= 20;
+                let (r, a) = if bad { (1600.0, 32.0) } else { (80.0, 80.0) };
+                req += r;
+                acc += a;
+                to += r - a;
+                vec![
+                    sample(
+                        "bras1",
+                        "pppoe.sessions.active",
+                        m,
+                        if bad { 320.0 } else { 3200.0 },
+                    ),
+                    sample("bras1", "device.up", m, 1.0),
+                    sample("agg1", "device.up", m, 1.0),
+                    sample(&client, "radius.requests_total", m, req),
+                    sample(&client, "radius.accepts_total", m, acc),
+                    sample(&client, "radius.rejects_total", m, 0.0),
+                    sample(&client, "radius.timeouts_total", m, to),
+                ]
+            })
+            .collect()
+    }
+
     #[test]
-    fn aaa_class_needs_a_degradation_and_radius_failures() {
-        let mut rates = BTreeMap::new();
-        rates.insert("bras1".to_owned(), 0.98);
-        assert_eq!(
-            class_of(&incident(CauseKind::Degradation), &rates).as_deref(),
-            Some("AAA/RADIUS outage (bras1 RADIUS failure rate 98% over the last minute)")
+    fn the_pppoe_classifier_names_the_radius_class_with_confidence_and_runbook() {
+        let radius: EntityId = "radius1".parse().unwrap();
+        let at = |m: i64| story::start() + chrono::Duration::minutes(m);
+        let mut h = ConcentratorHistory::default();
+        for (m, tick) in bras1_samples(23, true).iter().enumerate() {
+            h.record(tick, at(m as i64));
+        }
+        // Only concentrator samples are kept (bras1's own and its RADIUS client's).
+        assert_eq!(h.samples["bras1"].len(), 23 * 6);
+        assert!(h.samples["bras2"].is_empty());
+        let classes = h.classes_of(&incident(CauseKind::Degradation), &radius, at(22));
+        assert_eq!(classes.len(), 1);
+        let c = &classes[0];
+        assert_eq!(c.class, ispvm_pppoe::classes::IncidentClass::RadiusFailure);
+        assert_eq!(c.runbook(), "docs/runbooks/radius-outage.md");
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(c.runbook())
+                .is_file()
         );
-        assert_eq!(class_of(&incident(CauseKind::Failure), &rates), None);
-        rates.insert("bras1".to_owned(), 0.2);
-        assert_eq!(class_of(&incident(CauseKind::Degradation), &rates), None);
-        assert_eq!(
-            class_of(&incident(CauseKind::Degradation), &BTreeMap::new()),
-            None
+        let line = class_of(&classes).unwrap();
+        assert!(
+            line.starts_with(&format!(
+                "radius_failure at bras1 (confidence {:.2}, runbook docs/runbooks/radius-outage.md): ",
+                c.confidence.get()
+            )),
+            "{line}"
         );
+        assert!(
+            line.contains("RADIUS requests rejected or timed out"),
+            "{line}"
+        );
+        // The same concentrator without the outage: nothing fits, no class line.
+        let mut calm = ConcentratorHistory::default();
+        for (m, tick) in bras1_samples(23, false).iter().enumerate() {
+            calm.record(tick, at(m as i64));
+        }
+        let none = calm.classes_of(&incident(CauseKind::Degradation), &radius, at(22));
+        assert!(none.is_empty());
+        assert_eq!(class_of(&none), None);
+        // A cause that is not a concentrator is not classified.
+        let mut agg = incident(CauseKind::Failure);
+        agg.root_causes[0].entity = "agg1".parse().unwrap();
+        assert!(h.classes_of(&agg, &radius, at(22)).is_empty());
+    }
+
+    #[test]
+    fn concentrator_history_is_bounded_in_time() {
+        let mut h = ConcentratorHistory::default();
+        let ticks = bras1_samples(200, false);
+        for (m, tick) in ticks.iter().enumerate() {
+            h.record(tick, story::start() + chrono::Duration::minutes(m as i64));
+        }
+        // Two hours of minutes (120 and the current one), 6 samples each.
+        assert_eq!(h.samples["bras1"].len(), 121 * 6);
     }
 
     #[tokio::test]
@@ -848,8 +998,11 @@ mod tests {
         assert!(outcome.timeline.iter().any(|t| {
             t.text
                 .starts_with("incident opened: inc-20260314T090900Z-bras1: bras1 sessions dropped")
-                && t.text
-                    .contains("; class AAA/RADIUS outage (bras1 RADIUS failure rate")
+                && t.text.ends_with(
+                    "; class radius_failure at bras1 (confidence 0.37, runbook \
+                         docs/runbooks/radius-outage.md): 81% of 1994 RADIUS requests rejected \
+                         or timed out (usually 0%)",
+                )
         }));
     }
 }
