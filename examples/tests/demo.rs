@@ -88,10 +88,43 @@ fn tells_the_story_and_writes_a_valid_worst_state() {
          (usually 0%)\n"
     ));
     assert!(out.contains(
-        "       class: radius_failure at bras1 (confidence 0.68, runbook \
+        "       class: radius_failure at bras1 (confidence 0.80, runbook \
          docs/runbooks/radius-outage.md): 95% of 5110 RADIUS requests rejected or timed out \
-         (usually 0%); sessions fell from about 3210 to 1432 while the box answers\n"
+         (usually 0%); churn 260/min, usually 34/min; sessions fell from about 3210 to 1432 \
+         while the box answers\n"
     ));
+    // Session churn from full /ppp/active snapshots: during the RADIUS outage bras1's
+    // sessions leave and few log back in; at the recovery they all reconnect. Nothing else
+    // churns enough to be told.
+    let churn: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains(" churn ") && l.ends_with(" sessions active"))
+        .collect();
+    assert_eq!(
+        churn,
+        [
+            "bras1 churn 1859/min: 37 connects, 1,822 disconnects, 1,432 sessions active",
+            "bras1 churn 987/min: 32 connects, 955 disconnects, 509 sessions active",
+            "bras1 churn 260/min: 36 connects, 224 disconnects, 321 sessions active",
+            "bras1 churn 2716/min: 2,707 connects, 9 disconnects, 3,019 sessions active",
+            "bras1 churn 210/min: 200 connects, 10 disconnects, 3,209 sessions active",
+        ],
+        "{out}"
+    );
+    // The churn is the plan's, session by session.
+    let p = plan(SEED);
+    for (tick, line) in [(9, 0), (10, 1), (11, 2), (12, 3), (13, 4)] {
+        let c = p[tick].churn["bras1"];
+        assert!(
+            churn[line].contains(&format!(
+                "{} connects, {} disconnects",
+                thousands(c.connects.into()),
+                thousands(c.disconnects.into())
+            )),
+            "{tick}"
+        );
+    }
     assert_eq!(out.matches("class: ").count(), 1, "{out}");
     assert!(out.contains("pppoe.sessions.dropped event on bras1"));
     assert!(out.contains("incident closed: inc-20260314T090300Z-agg2"));

@@ -505,3 +505,89 @@ async fn adapter_samples_pass_the_schemas_conformance_kit() {
         assert!(violations.is_empty(), "{version}: {violations:?}");
     }
 }
+
+/// The `.id`s of the PPPoE sessions in one full `/ppp/active` print, in reply order.
+async fn pppoe_ids(c: &Client) -> Vec<String> {
+    let r = c
+        .command(
+            Command::new("/ppp/active/print")
+                .proplist(&[".id"])
+                .query(Query::eq("service", "pppoe")),
+        )
+        .await
+        .unwrap();
+    r.rows
+        .iter()
+        .map(|row| row.get(".id").unwrap().to_str_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn churn_replaces_the_oldest_sessions_with_never_used_ids() {
+    use std::collections::BTreeSet;
+    let s = sim(SimState::concentrator("bras1", 1000)).await;
+    s.update(|st| st.pppoe.other_sessions = 3);
+    let c = Client::connect(&config(&s)).await.unwrap();
+    let id = |n: u64| format!("*{:X}", 0x8000_0000u64 + n);
+    let before = pppoe_ids(&c).await;
+    assert_eq!(before, (1..=1000).map(id).collect::<Vec<_>>());
+    let mut seen: BTreeSet<String> = before.iter().cloned().collect();
+
+    // 300 leave, 20 log in: exactly the 300 oldest are gone, exactly 20 new ids appear.
+    assert_eq!(s.churn_pppoe_sessions(300, 20), 300);
+    let after = pppoe_ids(&c).await;
+    let (b, a): (BTreeSet<_>, BTreeSet<_>) = (
+        before.iter().cloned().collect(),
+        after.iter().cloned().collect(),
+    );
+    let gone: Vec<&String> = before.iter().filter(|x| !a.contains(*x)).collect();
+    let new: Vec<&String> = after.iter().filter(|x| !b.contains(*x)).collect();
+    assert_eq!(
+        gone,
+        (1..=300)
+            .map(id)
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        new,
+        (1001..=1020)
+            .map(id)
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(after.len(), 720);
+    assert!(new.iter().all(|x| !seen.contains(*x)));
+    seen.extend(after.iter().cloned());
+
+    // Recovery: 10 leave, 2,500 log back in, none with an id seen before.
+    assert_eq!(s.churn_pppoe_sessions(10, 2500), 10);
+    let again = pppoe_ids(&c).await;
+    assert_eq!(again.len(), 3210);
+    let fresh: Vec<&String> = again.iter().filter(|x| !a.contains(*x)).collect();
+    assert_eq!(fresh.len(), 2500);
+    assert!(fresh.iter().all(|x| !seen.contains(*x)));
+    assert_eq!(again.first(), Some(&id(311)));
+    assert_eq!(again.last(), Some(&id(3520)));
+    // The same state prints the same rows (deterministic), names follow the ids.
+    assert_eq!(pppoe_ids(&c).await, again);
+    let r = c
+        .command(Command::new("/ppp/active/print").query(Query::eq("name", "sub000311")))
+        .await
+        .unwrap();
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0].get(".id").unwrap().to_str_lossy(), id(311));
+    // The L2TP sessions still follow, and count-only agrees with the print.
+    let count = c
+        .command(Command::new("/ppp/active/print").flag("count-only"))
+        .await
+        .unwrap()
+        .count();
+    assert_eq!(count, Some(3213));
+    // Disconnecting more than are active empties the concentrator without panicking.
+    assert_eq!(s.churn_pppoe_sessions(u32::MAX, 0), 3210);
+    assert!(pppoe_ids(&c).await.is_empty());
+    assert_eq!(s.state().pppoe.first_session(), 3521);
+}

@@ -10,13 +10,15 @@ use chrono::{DateTime, Utc};
 use ispvm_model::{
     AdapterError, Collection, DeviceAdapter, EntityId, EntityKind, Sample, SampleValue,
 };
-use ispvm_routeros::client::{Backoff, ClientConfig, TlsOptions};
+use ispvm_pppoe::session::{ActiveSession, SessionKey, SessionSnapshot};
+use ispvm_routeros::client::{Backoff, Client, ClientConfig, TlsOptions};
+use ispvm_routeros::proto::{Command, Query};
 use ispvm_routeros::sim::{SimHandle, SimRouter, SimState};
 use ispvm_routeros::{RouterOsAdapter, Secret};
 use tokio::task::JoinSet;
 
 use super::DemoError;
-use super::isp::{ROUTERS, RouterSpec, sim_state};
+use super::isp::{ROUTERS, RouterKind, RouterSpec, sim_state};
 use super::story::TickPlan;
 
 /// The read-only API user the poller logs in with.
@@ -65,6 +67,7 @@ struct Router {
     handle: Option<SimHandle>,
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
+    config: ClientConfig,
     adapter: Arc<RouterOsAdapter>,
 }
 
@@ -124,7 +127,7 @@ impl Fleet {
             let device_id = EntityId::new(spec.id).map_err(|e| DemoError::Story(e.to_string()))?;
             // No reconnection delay: the demo's clock is simulated, and a router that comes
             // back must be polled at the very next tick.
-            let adapter = RouterOsAdapter::new(config)
+            let adapter = RouterOsAdapter::new(config.clone())
                 .with_device_id(device_id)
                 .with_backoff(Backoff::new(Duration::ZERO, Duration::ZERO));
             routers.push(Router {
@@ -133,6 +136,7 @@ impl Fleet {
                 handle: Some(handle),
                 addr,
                 tls_addr,
+                config,
                 adapter: Arc::new(adapter),
             });
         }
@@ -162,7 +166,13 @@ impl Fleet {
         let mut stopped_any = false;
         for r in &mut self.routers {
             let id = r.spec.id;
+            // Sessions churn: the oldest leave, new ones log in with fresh ids, so the
+            // concentrator's `/ppp/active` differs by session, not only by count.
+            if let Some(c) = plan.churn.get(id) {
+                r.state.pppoe.churn(c.disconnects, c.connects);
+            }
             if let Some(&n) = plan.sessions.get(id) {
+                debug_assert_eq!(r.state.pppoe.sessions, n, "{id}: churn and count disagree");
                 r.state.pppoe.sessions = n;
             }
             if let Some(t) = plan.radius.get(id) {
@@ -262,6 +272,40 @@ impl Fleet {
             .collect()
     }
 
+    /// A full `/ppp/active` print (PPPoE sessions, `.id` only) of every concentrator that
+    /// answers, concurrently, over its own short-lived connection; stamped with the simulated
+    /// time `at`, in [`ROUTERS`] order. A concentrator that is stopped or fails is left out
+    /// (its count still comes from the adapter's poll, or its absence).
+    pub(crate) async fn session_snapshots(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Vec<(&'static str, SessionSnapshot)> {
+        let mut set = JoinSet::new();
+        for (i, r) in self.routers.iter().enumerate() {
+            if r.spec.kind != RouterKind::Concentrator || r.handle.is_none() {
+                continue;
+            }
+            let config = r.config.clone();
+            set.spawn(async move {
+                let snapshot = tokio::time::timeout(POLL_TIMEOUT, active_sessions(&config, at))
+                    .await
+                    .ok()
+                    .flatten();
+                (i, snapshot)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            if let Ok((i, Some(snapshot))) = joined {
+                if let Some(r) = self.routers.get(i) {
+                    out.push((i, r.spec.id, snapshot));
+                }
+            }
+        }
+        out.sort_by_key(|(i, _, _)| *i);
+        out.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
     /// Stops every simulator.
     pub(crate) async fn shutdown(self) {
         for r in self.routers {
@@ -270,6 +314,30 @@ impl Fleet {
             }
         }
     }
+}
+
+/// One `/ppp/active/print ?service=pppoe .proplist=.id` over a fresh connection, as a snapshot
+/// keyed by `.id`; `None` when the router does not answer or a row has no usable id.
+async fn active_sessions(config: &ClientConfig, at: DateTime<Utc>) -> Option<SessionSnapshot> {
+    let client = Client::connect(config).await.ok()?;
+    let reply = client
+        .command(
+            Command::new("/ppp/active/print")
+                .proplist(&[".id"])
+                .query(Query::eq("service", "pppoe")),
+        )
+        .await;
+    client.close();
+    let sessions = reply
+        .ok()?
+        .rows
+        .iter()
+        .map(|row| {
+            let id = row.get(".id")?;
+            SessionKey::new(id.as_str()?).ok().map(ActiveSession::new)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    SessionSnapshot::new(at, sessions).ok()
 }
 
 /// The sample a failed poll stands for: `device.up` = 0 (the login did not succeed).

@@ -10,6 +10,7 @@
 //!  story::plan(seed) ─> Fleet (17 × ispvm-sim) ──TCP/TLS──> RouterOsAdapter (concurrent polls)
 //!        samples ─> observe::observations_from_samples ─> ispvm-rca Engine ─> AnalysisDocument
 //!        samples ─> ispvm-pppoe SessionTracker (drops) + AuthRateTracker (RADIUS failure rate)
+//!  /ppp/active ─> SessionSnapshot ─> SessionTracker (connects, disconnects, churn per minute)
 //!  timeline on stdout; out/analysis.json, analysis-final.json, topology.dot, report.html
 //! ```
 //!
@@ -30,7 +31,9 @@
 //!    explained by agg2 and agg3 (one incident); bras2's ~2,100 subscribers are affected.
 //! 4. A planned maintenance window on agg4 overlaps: agg4 goes down inside it, acc5, acc6 and
 //!    bras3 are cut off; agg4 joins the incident as a `maintenance` cause, contributing.
-//! 5. RADIUS times out at bras1: its sessions drop although it answers: a `degradation` cause
+//! 5. RADIUS times out at bras1: its sessions drop although it answers (full `/ppp/active`
+//!    snapshots show them leave by the thousand while only the few accepted log back in: churn
+//!    per minute is told, and recovery shows them reconnect): a `degradation` cause
 //!    of its own incident, subscribers counted; ispvm-pppoe's classifier
 //!    ([`classify`](ispvm_pppoe::classes::classify)) names its class, `radius_failure`, with its
 //!    evidence, confidence and runbook.
@@ -94,6 +97,10 @@ pub const BASE_PAUSE: Duration = Duration::from_millis(450);
 /// RADIUS failure rate (rejects and timeouts over requests) from which a concentrator's view of
 /// radius1 is `experience: degraded`.
 pub const RADIUS_FAILURE_THRESHOLD: f64 = 0.5;
+
+/// Churn (connects plus disconnects per minute) from which a concentrator's churn is told in
+/// the timeline; the demo's concentrators churn well below it in normal operation.
+pub const CHURN_NOTE_PER_MIN: f64 = 100.0;
 
 /// How long the samples of a concentrator are kept for its classification (the classifier
 /// looks back 5 min + 1 h by default).
@@ -490,6 +497,8 @@ async fn play_inner(
         if let Some(e) = progress_err {
             return Err(e);
         }
+        // ... and every concentrator's full /ppp/active, for churn.
+        let snapshots = fleet.session_snapshots(tick.at).await;
         let mut samples = Vec::new();
         let mut unreachable = Vec::new();
         for r in &results {
@@ -513,15 +522,45 @@ async fn play_inner(
             }
         }
 
-        // 3. Samples -> observations, PPPoE sessions, RADIUS failure rates, classifier input.
-        history.record(&samples, tick.at);
-        let mut observations = for_topology(observations_from_samples(&samples), topology);
+        // 3. Samples -> observations, PPPoE sessions and churn, RADIUS failure rates,
+        //    classifier input. A concentrator's /ppp/active snapshot feeds the session tracker
+        //    (count, connects, disconnects, churn per minute); without one, the adapter's count.
         let mut notes = Vec::new();
+        let mut churn_samples = Vec::new();
         for s in samples
             .iter()
             .filter(|s| s.metric_name == "pppoe.sessions.active")
         {
-            let update = sessions.ingest_sample(s).map_err(|e| story_err(&e))?;
+            let snapshot = snapshots
+                .iter()
+                .find(|(id, _)| *id == s.entity_id.as_str())
+                .map(|(_, snap)| snap.clone());
+            let update = match snapshot {
+                Some(snap) => sessions.observe_snapshot(&s.entity_id, snap),
+                None => sessions.ingest_sample(s),
+            }
+            .map_err(|e| story_err(&e))?;
+            if let Some(d) = &update.diff {
+                let per_min = d.churn_per_min().unwrap_or(0.0);
+                if per_min >= CHURN_NOTE_PER_MIN {
+                    notes.push(format!(
+                        "{} churn {:.0}/min: {} connects, {} disconnects, {} sessions active",
+                        s.entity_id,
+                        per_min,
+                        thousands(d.connects as u64),
+                        thousands(d.disconnects as u64),
+                        thousands(d.connects as u64 + d.stayed as u64),
+                    ));
+                }
+            }
+            churn_samples.extend(update.samples.into_iter().filter(|x| {
+                matches!(
+                    x.metric_name.as_str(),
+                    "pppoe.sessions.churn_per_min"
+                        | "pppoe.sessions.connects_total"
+                        | "pppoe.sessions.disconnects_total"
+                )
+            }));
             for e in update.events {
                 let before = e.payload.get("before").and_then(serde_json::Value::as_f64);
                 let after = e.payload.get("after").and_then(serde_json::Value::as_f64);
@@ -537,6 +576,9 @@ async fn play_inner(
                 ));
             }
         }
+        history.record(&samples, tick.at);
+        history.record(&churn_samples, tick.at);
+        let mut observations = for_topology(observations_from_samples(&samples), topology);
         radius_rates.clear();
         for (entity, counters) in counters_from_samples(&samples).map_err(|e| story_err(&e))? {
             let Some((bras, _)) = entity.as_str().split_once('/') else {
@@ -1004,5 +1046,29 @@ mod tests {
                          or timed out (usually 0%)",
                 )
         }));
+        // Churn from /ppp/active snapshots: told in the timeline during the outage (few log
+        // back in) and at the recovery (everyone does), and part of the class at step 5.
+        let churn: Vec<&str> = outcome
+            .timeline
+            .iter()
+            .map(|t| t.text.as_str())
+            .filter(|t| t.contains(" churn "))
+            .collect();
+        assert_eq!(
+            churn,
+            [
+                "bras1 churn 1863/min: 48 connects, 1,815 disconnects, 1,426 sessions active",
+                "bras1 churn 1003/min: 44 connects, 959 disconnects, 511 sessions active",
+                "bras1 churn 249/min: 30 connects, 219 disconnects, 322 sessions active",
+                "bras1 churn 2766/min: 2,756 connects, 10 disconnects, 3,068 sessions active",
+                "bras1 churn 142/min: 134 connects, 8 disconnects, 3,194 sessions active",
+            ]
+        );
+        assert!(text.contains(
+            "class: radius_failure at bras1 (confidence 0.80, runbook \
+             docs/runbooks/radius-outage.md): 94% of 5013 RADIUS requests rejected or timed out \
+             (usually 1%); churn 249/min, usually 26/min; sessions fell from about 3184 to 1426 \
+             while the box answers\n"
+        ));
     }
 }

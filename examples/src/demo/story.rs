@@ -103,6 +103,17 @@ pub struct RadiusTick {
     pub timeouts: u64,
 }
 
+/// How a concentrator's active PPPoE sessions change during one tick: the oldest
+/// `disconnects` sessions leave, `connects` new ones (with ids never used before) log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SessionChurn {
+    /// Sessions that leave.
+    pub disconnects: u32,
+    /// Sessions that log in.
+    pub connects: u32,
+}
+
 /// The planned state of the network at one tick.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -121,6 +132,9 @@ pub struct TickPlan {
     pub sessions: BTreeMap<&'static str, u32>,
     /// RADIUS counter increments of each concentrator.
     pub radius: BTreeMap<&'static str, RadiusTick>,
+    /// Session churn of each concentrator since the previous tick (since the start for the
+    /// first): its count before, minus `disconnects`, plus `connects`, is `sessions`.
+    pub churn: BTreeMap<&'static str, SessionChurn>,
     /// CPU load of each router (%).
     pub cpu: BTreeMap<&'static str, u8>,
 }
@@ -210,6 +224,14 @@ const BRAS1_RECOVERY: [f64; 2] = [0.95, 1.0];
 #[must_use]
 pub fn plan(seed: u64) -> Vec<TickPlan> {
     let mut rng = SplitMix64(seed);
+    // Churn has its own stream, so adding it left the counts and RADIUS rates of a seed as
+    // they were.
+    let mut churn_rng = SplitMix64(seed ^ 0x6368_7572_6e21_2121);
+    let mut previous: BTreeMap<&'static str, u32> = ROUTERS
+        .iter()
+        .filter(|r| r.kind == RouterKind::Concentrator)
+        .map(|r| (r.id, r.sessions))
+        .collect();
     let mut out = Vec::new();
     let mut index = 0;
     for step in &STEPS {
@@ -228,6 +250,7 @@ pub fn plan(seed: u64) -> Vec<TickPlan> {
             let mut cpu = BTreeMap::new();
             let mut sessions = BTreeMap::new();
             let mut radius = BTreeMap::new();
+            let mut churn = BTreeMap::new();
             for r in &ROUTERS {
                 let base: u64 = match r.kind {
                     RouterKind::Core => 20,
@@ -283,6 +306,11 @@ pub fn plan(seed: u64) -> Vec<TickPlan> {
                     },
                 };
                 radius.insert(r.id, tick);
+                let before = previous.insert(r.id, count).unwrap_or(r.sessions);
+                churn.insert(
+                    r.id,
+                    session_churn(&mut churn_rng, r.sessions, before, count, (r.id, n), tick),
+                );
             }
             out.push(TickPlan {
                 step: n,
@@ -292,12 +320,40 @@ pub fn plan(seed: u64) -> Vec<TickPlan> {
                 down,
                 sessions,
                 radius,
+                churn,
                 cpu,
             });
             index += 1;
         }
     }
     out
+}
+
+/// Who leaves and who logs in between two ticks of a concentrator going from `before` to
+/// `after` sessions. Normally about one session in 400 leaves each minute (plus noise) and as
+/// many log in as keep the planned count; during bras1's RADIUS outage only the sessions whose
+/// RADIUS requests were accepted log in, everyone else who left stays out.
+fn session_churn(
+    rng: &mut SplitMix64,
+    normal: u32,
+    before: u32,
+    after: u32,
+    (id, step): (&str, u8),
+    radius: RadiusTick,
+) -> SessionChurn {
+    let background = u32::try_from(u64::from(normal / 400) + rng.below(5)).unwrap_or(u32::MAX);
+    let connects = if (id, step) == ("bras1", 5) {
+        u32::try_from(radius.accepts).unwrap_or(u32::MAX)
+    } else {
+        (after + background).saturating_sub(before)
+    };
+    // before - disconnects + connects = after
+    let disconnects = (before + connects).saturating_sub(after);
+    let connects = after + disconnects - before;
+    SessionChurn {
+        disconnects,
+        connects,
+    }
 }
 
 #[cfg(test)]
@@ -338,6 +394,50 @@ mod tests {
         assert!(bras1[13] > 3150, "{bras1:?}");
         let downs: Vec<usize> = a.iter().map(|t| t.down.len()).collect();
         assert_eq!(downs, [0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 3, 3, 0, 0]);
+    }
+
+    #[test]
+    fn churn_leads_from_one_count_to_the_next() {
+        for seed in [1, 7, 2026] {
+            let p = plan(seed);
+            let mut before: BTreeMap<&str, u32> =
+                [("bras1", 3200), ("bras2", 2100), ("bras3", 900)].into();
+            for t in &p {
+                for (bras, c) in &t.churn {
+                    let b = before[bras];
+                    assert_eq!(
+                        b - c.disconnects + c.connects,
+                        t.sessions[bras],
+                        "{seed} {bras}"
+                    );
+                    let outage = *bras == "bras1" && t.step == 5;
+                    let recovery = *bras == "bras1" && t.step == 6;
+                    if outage {
+                        // Only the accepted log back in; the rest stay out.
+                        assert_eq!(u64::from(c.connects), t.radius["bras1"].accepts);
+                        assert!(c.disconnects > 4 * c.connects, "{seed} {c:?}");
+                    } else if recovery {
+                        assert!(c.connects > c.disconnects, "{seed} {c:?}");
+                        if t.index_in_step == 0 {
+                            // Everyone logs back in.
+                            assert!(c.connects > 2500 && c.disconnects < 20, "{seed} {c:?}");
+                        }
+                    } else {
+                        assert!(c.connects + c.disconnects < 100, "{seed} {bras} {c:?}");
+                    }
+                    before.insert(bras, t.sessions[bras]);
+                }
+            }
+        }
+        // Seeded: the same seed gives the same churn, another seed other churn.
+        let churn = |seed| {
+            plan(seed)
+                .iter()
+                .map(|t| t.churn.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(churn(7), churn(7));
+        assert_ne!(churn(7), churn(8));
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //!    TCP / TLS listeners ──> one task per connection: login (plain or MD5 challenge by
 //!    version), print (.proplist, queries, =count-only=, =stats=), tags, listen/cancel,
 //!    monitor, !empty (7.18+), two !trap + !done for unknown paths, !fatal after /quit
-//! SimHandle: state changes (link down, sessions dropped, BGP down, RADIUS timeouts) and
-//!    faults (slow replies, a reply cut mid-sentence, garbage bytes) at run time
+//! SimHandle: state changes (link down, sessions dropped or churned with fresh ids, BGP down,
+//!    RADIUS timeouts) and faults (slow replies, a reply cut mid-sentence, garbage bytes) at run time
 //! ```
 //!
 //! Several simulators run in one process (each with its own listeners), which is how the demo
@@ -353,6 +353,25 @@ impl SimHandle {
     /// Sets the number of active PPPoE sessions (e.g. drop 3200 to 50).
     pub fn set_pppoe_sessions(&self, n: u32) {
         self.update(|s| s.pppoe.sessions = n);
+    }
+    /// Session churn: disconnects the `disconnect` oldest active PPPoE sessions and connects
+    /// `connect` new ones whose ids were never used by this router, so two `/ppp/active`
+    /// prints differ by session id and not only by count. Returns how many disconnected (at
+    /// most the active count). See [`SimPppoe::churn`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_routeros::sim::{SimRouter, SimState};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let sim = SimRouter::builder().state(SimState::concentrator("bras1", 3200)).start().await?;
+    /// assert_eq!(sim.churn_pppoe_sessions(2000, 40), 2000); // RADIUS down: few log back in
+    /// assert_eq!(sim.state().pppoe.sessions, 1240);
+    /// assert_eq!(sim.state().pppoe.first_session(), 2001);
+    /// # Ok(()) }
+    /// ```
+    pub fn churn_pppoe_sessions(&self, disconnect: u32, connect: u32) -> u32 {
+        self.update(|s| s.pppoe.churn(disconnect, connect))
     }
     /// Sets a BGP peer established or not; false when there is no such peer.
     pub fn set_bgp_established(&self, remote_address: &str, up: bool) -> bool {

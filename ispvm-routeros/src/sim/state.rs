@@ -106,6 +106,44 @@ pub struct SimPppoe {
     pub sessions: u32,
     /// Other active PPP sessions (L2TP), to exercise `?service=pppoe` queries.
     pub other_sessions: u32,
+    /// PPPoE sessions that have disconnected so far through [`SimPppoe::churn`]: the active
+    /// PPPoE sessions are numbers `disconnected + 1 ..= disconnected + sessions` (`.id`
+    /// `*8000…` plus the number, name `sub` plus the number), the L2TP ones follow them.
+    pub disconnected: u64,
+}
+
+impl SimPppoe {
+    /// Session churn: the `disconnect` oldest active PPPoE sessions leave (at most all of
+    /// them), then `connect` new ones arrive with numbers (hence `.id`, name, caller id,
+    /// address, session id) that no earlier session of this router had. Deterministic;
+    /// returns how many sessions actually disconnected.
+    ///
+    /// Numbers stay fresh as long as the count only changes through `churn`: lowering
+    /// [`SimPppoe::sessions`] directly cuts the newest sessions, and raising it again brings
+    /// their numbers back (the simple model the other setters keep).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_routeros::sim::SimState;
+    /// let mut bras = SimState::concentrator("bras1", 100);
+    /// // Sessions 1..=100 are active; 30 leave, 5 arrive: 31..=105.
+    /// assert_eq!(bras.pppoe.churn(30, 5), 30);
+    /// assert_eq!((bras.pppoe.sessions, bras.pppoe.first_session()), (75, 31));
+    /// assert_eq!(bras.pppoe.churn(500, 0), 75); // nobody left to disconnect
+    /// assert_eq!((bras.pppoe.sessions, bras.pppoe.first_session()), (0, 106));
+    /// ```
+    pub fn churn(&mut self, disconnect: u32, connect: u32) -> u32 {
+        let gone = disconnect.min(self.sessions);
+        self.disconnected = self.disconnected.saturating_add(u64::from(gone));
+        self.sessions = (self.sessions - gone).saturating_add(connect);
+        gone
+    }
+
+    /// The number of the oldest active PPPoE session (`*8000…` plus it is its `.id`).
+    #[must_use]
+    pub fn first_session(&self) -> u64 {
+        self.disconnected.saturating_add(1)
+    }
 }
 
 /// A BGP peer (served as `/routing/bgp/session` on v7, `/routing/bgp/peer` on v6).
@@ -378,6 +416,7 @@ impl SimState {
             servers: vec!["vlan100".into()],
             sessions: 1200,
             other_sessions: 12,
+            disconnected: 0,
         };
         s.radius = vec![SimRadius::new("10.0.0.10", 48_210)];
         s
@@ -483,6 +522,7 @@ impl SimState {
             servers: vec!["vlan200".into()],
             sessions,
             other_sessions: 0,
+            disconnected: 0,
         };
         s.radius = vec![SimRadius::new("10.0.0.10", u64::from(sessions) * 12)];
         s.ospf_neighbors = vec![SimOspfNeighbor::full("10.255.0.1", "10.0.9.1", "sfp1")];
@@ -794,12 +834,16 @@ pub(crate) fn for_each_menu_row<E>(
     Ok(())
 }
 
+/// Row `i` of `/ppp/active`: the PPPoE sessions first (oldest first), then the L2TP ones.
 fn ppp_row(state: &SimState, i: usize) -> Row {
     let pppoe = i < state.pppoe.sessions as usize;
-    let n = i as u64 + 1;
-    let uptime = (n * 7919) % (30 * 86_400) + 60;
+    let n = state.pppoe.disconnected.saturating_add(i as u64 + 1);
+    let uptime = n.wrapping_mul(7919) % (30 * 86_400) + 60;
     vec![
-        (".id", format!("*{:X}", 0x8000_0000u64 + n).into_bytes()),
+        (
+            ".id",
+            format!("*{:X}", 0x8000_0000u64.saturating_add(n)).into_bytes(),
+        ),
         ("name", format!("sub{n:06}").into_bytes()),
         (
             "service",
