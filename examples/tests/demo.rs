@@ -2,10 +2,12 @@
 //! in-process simulated routers (`--speed 0`, so a run takes well under a second in release and
 //! a few in debug) and writes its files to a temporary directory.
 
+#[path = "support/chromium.rs"]
+mod chromium;
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use ispvm_examples::demo::story::{self, plan};
 use ispvm_schemas::validation::{DocumentKind, validate};
@@ -275,53 +277,11 @@ fn tells_the_story_and_writes_a_valid_worst_state() {
 /// runs to the end without errors and the incidents are on the page. Skipped with a note when
 /// Chromium is missing, unless `CI=true`.
 fn check_in_chromium(page: &Path) {
-    let binary = std::env::var_os("ISPVM_CHROMIUM")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "/usr/bin/chromium".into());
-    if !binary.is_file() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "chromium is not installed (apt-get install -y chromium), and CI=true requires it"
-        );
-        eprintln!("skipping the browser check: {} not found", binary.display());
+    let Some(binary) = chromium::find() else {
         return;
-    }
-    let profile = tempfile::tempdir().unwrap();
-    let dom_path = profile.path().join("dom.html");
-    let mut child = Command::new(&binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--dump-dom",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            profile.path().join("p").display()
-        ))
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&dom_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(status.success(), "chromium failed with {status}");
-    let dom = std::fs::read_to_string(&dom_path).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dom = chromium::dump_dom(&binary, dir.path(), page);
     assert!(
         dom.contains("data-loaded=\"true\""),
         "the report's script did not finish"

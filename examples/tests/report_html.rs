@@ -6,17 +6,15 @@
 //! it the test fails when `CI=true` and otherwise prints why and passes. Set
 //! `ISPVM_REPORT_KEEP=DIR` to keep the rendered page and a screenshot in `DIR`.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use ispvm_examples::report::{ReportOptions, TimelineEntry, render_dot, render_html};
 use ispvm_model::Topology;
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::scenario::ScenarioDocument;
 
-const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(60);
+#[path = "support/chromium.rs"]
+mod chromium;
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,53 +29,6 @@ fn load() -> (Topology, AnalysisDocument, Vec<TimelineEntry>) {
     let analysis: AnalysisDocument = serde_json::from_str(&fixture("analysis.json")).unwrap();
     let timeline: Vec<TimelineEntry> = serde_json::from_str(&fixture("timeline.json")).unwrap();
     (topology, analysis, timeline)
-}
-
-fn chromium() -> Option<PathBuf> {
-    let candidate = std::env::var_os("ISPVM_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    candidate.is_file().then_some(candidate)
-}
-
-/// Runs Chromium headless on `page` with `extra` arguments, stdout to `stdout`, killed after
-/// [`CHROMIUM_TIMEOUT`]. Panics (fails the test) on timeout or a non-zero exit.
-fn run_chromium(binary: &Path, dir: &Path, page: &Path, extra: &[String], stdout: &Path) {
-    let profile = tempfile::tempdir_in(dir).unwrap();
-    let mut child = Command::new(binary)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(File::create(stdout).unwrap())
-        .stderr(File::create(dir.join("chromium-stderr.txt")).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + CHROMIUM_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not finish within {CHROMIUM_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let stderr = std::fs::read_to_string(dir.join("chromium-stderr.txt")).unwrap_or_default();
-    assert!(status.success(), "chromium failed with {status}:\n{stderr}");
 }
 
 /// Text as the DOM serializer writes it inside an element.
@@ -104,15 +55,7 @@ fn report_renders_in_headless_chromium() {
     let dot = render_dot(&topology, &analysis);
     assert_eq!(dot.matches(" [label=").count(), topology.entities().len());
 
-    let Some(binary) = chromium() else {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        assert!(
-            !ci,
-            "chromium is not installed (apt-get install -y chromium), and CI=true requires it"
-        );
-        eprintln!(
-            "skipping the browser check: /usr/bin/chromium not found (apt-get install -y chromium)"
-        );
+    let Some(binary) = chromium::find() else {
         return;
     };
 
@@ -121,15 +64,7 @@ fn report_renders_in_headless_chromium() {
     std::fs::write(&page, &html).unwrap();
 
     // 1. The DOM after load.
-    let dom_file = dir.path().join("dom.html");
-    run_chromium(
-        &binary,
-        dir.path(),
-        &page,
-        &["--dump-dom".to_string()],
-        &dom_file,
-    );
-    let dom = std::fs::read_to_string(&dom_file).unwrap();
+    let dom = chromium::dump_dom(&binary, dir.path(), &page);
     assert!(
         dom.contains("data-loaded=\"true\""),
         "the page did not finish loading its script:\n{}",
@@ -190,7 +125,7 @@ fn report_renders_in_headless_chromium() {
 
     // 2. A screenshot, to check the page paints (and for a person to look at).
     let png = dir.path().join("report.png");
-    run_chromium(
+    chromium::run(
         &binary,
         dir.path(),
         &page,
