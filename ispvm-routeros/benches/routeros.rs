@@ -3,7 +3,8 @@
 //! - `decode/interface_print`: words per second decoding realistic `/interface/print` replies
 //!   (target: at least 5 million words per second per core).
 //! - `ppp_active_50k/*`: `/ppp/active/print` of 50,000 sessions from the simulator over
-//!   loopback, rows counted on the client; and the adapter's own poll of that concentrator
+//!   loopback, rows collected then counted on the client (`Client::command`), rows counted
+//!   as they stream in (`Client::count_rows`); and the adapter's own poll of that concentrator
 //!   (which counts with `=count-only=`). Target: under 150 ms.
 //! - `poll_cycle/1000_routers`: one process polls 1,000 simulated routers concurrently (every
 //!   menu of the adapter, per-router start jitter up to 500 ms). Target: under 3 s on 2 cores,
@@ -156,6 +157,19 @@ fn ppp_active(c: &mut Criterion) {
                     .iter()
                     .filter(|row| row.get("service").and_then(|v| v.as_str()) == Some("pppoe"))
                     .count();
+                assert_eq!(pppoe, 50_000);
+            })
+        });
+    });
+    g.bench_function("print_all_rows_streamed_count", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let pppoe = client
+                    .count_rows(Command::new("/ppp/active/print"), |row| {
+                        row.get("service").and_then(|v| v.as_str()) == Some("pppoe")
+                    })
+                    .await
+                    .unwrap();
                 assert_eq!(pppoe, 50_000);
             })
         });

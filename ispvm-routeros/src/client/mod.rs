@@ -658,11 +658,62 @@ impl Client {
     /// [`ClientError::Trap`], [`ClientError::Timeout`], [`ClientError::Closed`],
     /// [`ClientError::Fatal`], [`ClientError::TooManyRows`].
     pub async fn command(&self, cmd: Command) -> Result<Response, ClientError> {
+        let mut rows = Vec::new();
+        let (done, empty) = self.run(cmd, |row| rows.push(row)).await?;
+        Ok(Response { rows, done, empty })
+    }
+
+    /// Runs a command (typically a full `print`) and counts the `!re` rows for which `keep`
+    /// is true, dropping each row as soon as it is counted instead of collecting them.
+    ///
+    /// The same rules as [`Client::command`] apply: the row limit
+    /// ([`ClientConfig::with_max_rows`]) counts every row received, traps end in
+    /// [`ClientError::Trap`], a timeout closes the connection. Prefer `=count-only=` when the
+    /// device can filter (it sends no rows at all); use this when the rows must be looked at.
+    ///
+    /// # Errors
+    /// As [`Client::command`].
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use ispvm_routeros::client::Client;
+    /// use ispvm_routeros::proto::Command;
+    /// # async fn run(client: Client) -> Result<(), ispvm_routeros::client::ClientError> {
+    /// let pppoe = client
+    ///     .count_rows(Command::new("/ppp/active/print"), |row| {
+    ///         row.get("service").and_then(|v| v.as_str()) == Some("pppoe")
+    ///     })
+    ///     .await?;
+    /// println!("{pppoe} PPPoE sessions");
+    /// # Ok(()) }
+    /// ```
+    pub async fn count_rows(
+        &self,
+        cmd: Command,
+        mut keep: impl FnMut(&Reply) -> bool + Send,
+    ) -> Result<u64, ClientError> {
+        let mut n = 0u64;
+        self.run(cmd, |row| {
+            if keep(&row) {
+                n += 1;
+            }
+        })
+        .await?;
+        Ok(n)
+    }
+
+    /// Runs a command, handing each `!re` row to `on_row`; returns the `!done` reply and
+    /// whether the device answered `!empty`.
+    async fn run(
+        &self,
+        cmd: Command,
+        mut on_row: impl FnMut(Reply) + Send,
+    ) -> Result<(Reply, bool), ClientError> {
         let name = String::from_utf8_lossy(cmd.path()).into_owned();
         let after = self.inner.command_timeout;
         let fut = async {
             let (_tag, mut rx) = self.send(cmd).await?;
-            let mut rows = Vec::new();
+            let mut rows = 0usize;
             let mut traps = Vec::new();
             let mut empty = false;
             loop {
@@ -671,13 +722,14 @@ impl Client {
                 };
                 match reply.kind() {
                     ReplyKind::Re => {
-                        if rows.len() >= self.inner.max_rows {
+                        if rows >= self.inner.max_rows {
                             return Err(ClientError::TooManyRows {
                                 command: name.clone(),
                                 max: self.inner.max_rows,
                             });
                         }
-                        rows.push(reply);
+                        rows += 1;
+                        on_row(reply);
                     }
                     ReplyKind::Empty => empty = true,
                     ReplyKind::Trap => traps.extend(reply.trap()),
@@ -688,11 +740,7 @@ impl Client {
                                 traps,
                             });
                         }
-                        return Ok(Response {
-                            rows,
-                            done: reply,
-                            empty,
-                        });
+                        return Ok((reply, empty));
                     }
                     // Fatal is handled by the reader; other kinds cannot be routed here.
                     _ => {}
@@ -890,6 +938,66 @@ mod tests {
         buf.extend_from_slice(b"\x03!re");
         prepare_read(&mut buf, false);
         assert_eq!(&buf[..], b"\x03!re");
+    }
+
+    #[cfg(feature = "sim")]
+    #[tokio::test]
+    async fn count_rows_counts_without_collecting_and_keeps_the_limits() {
+        use crate::proto::Query;
+        use crate::sim::{SimRouter, SimState};
+        let sim = SimRouter::builder()
+            .state(SimState::concentrator("bras1", 1200))
+            .user("u", "pw")
+            .listen("127.0.0.1:0".parse().unwrap())
+            .start()
+            .await
+            .unwrap();
+        let config = ClientConfig::new("127.0.0.1", "u", Secret::new("pw"))
+            .with_port(sim.addr().port())
+            .with_max_rows(1200);
+        let client = Client::connect(&config).await.unwrap();
+        let pppoe = |row: &Reply| row.get("service").and_then(|v| v.as_str()) == Some("pppoe");
+        let all = client
+            .command(Command::new("/ppp/active/print"))
+            .await
+            .unwrap();
+        let expected = all.rows.iter().filter(|r| pppoe(r)).count() as u64;
+        assert_eq!(expected, 1200);
+        let n = client
+            .count_rows(Command::new("/ppp/active/print"), pppoe)
+            .await
+            .unwrap();
+        assert_eq!(n, expected);
+        let none = client
+            .count_rows(
+                Command::new("/ppp/active/print").query(Query::eq("service", "none")),
+                |_| true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(none, 0);
+        let err = client
+            .count_rows(Command::new("/no/such/menu/print"), |_| true)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClientError::Trap { .. }), "{err:?}");
+        // The row limit counts every row received, kept or not.
+        let small = Client::connect(&config.clone().with_max_rows(1000))
+            .await
+            .unwrap();
+        let err = small
+            .count_rows(Command::new("/ppp/active/print"), |_| false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ClientError::TooManyRows {
+                command: "/ppp/active/print".into(),
+                max: 1000
+            }
+        );
+        assert!(small.is_closed());
+        sim.shutdown().await;
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -9,17 +11,60 @@ use super::word::{EncodeError, encode_word, encoded_len_size};
 
 /// One API sentence: a non-empty list of non-empty words, kept as bytes.
 ///
+/// A decoded sentence keeps its words as byte ranges of the one frame it was read from (one
+/// reference count and one small allocation per sentence, none per word); [`Sentence::words`]
+/// builds the `Bytes` list on first use. [`Sentence::word`] and [`Sentence::iter`] read the
+/// words without building it.
+///
 /// # Examples
 /// ```
 /// use ispvm_routeros::proto::Sentence;
 /// let s = Sentence::from_words(["/interface/print", "=.proplist=name"]);
 /// let wire = s.to_bytes()?;
 /// assert_eq!(&wire[..], b"\x10/interface/print\x0f=.proplist=name\x00");
+/// assert_eq!(s.word(1), Some(&b"=.proplist=name"[..]));
+/// assert_eq!(s.iter().count(), 2);
 /// # Ok::<(), ispvm_routeros::proto::EncodeError>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Default, Hash)]
+#[derive(Clone, Default)]
 pub struct Sentence {
-    words: Vec<Bytes>,
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    /// Words built by hand (or converted from a frame by [`Sentence::push`]).
+    Words(Vec<Bytes>),
+    /// Words decoded from one frame, as ranges into it.
+    Frame(Frame),
+}
+
+impl Default for Repr {
+    fn default() -> Self {
+        Repr::Words(Vec::new())
+    }
+}
+
+#[derive(Clone)]
+struct Frame {
+    bytes: Bytes,
+    /// `(start, end)` of each word in `bytes`.
+    spans: Vec<(u32, u32)>,
+    /// The words as `Bytes`, built on the first call of [`Sentence::words`].
+    words: OnceLock<Vec<Bytes>>,
+}
+
+impl Frame {
+    fn word(&self, index: usize) -> Option<&[u8]> {
+        let &(start, end) = self.spans.get(index)?;
+        self.bytes.get(start as usize..end as usize)
+    }
+    fn to_words(&self) -> Vec<Bytes> {
+        self.spans
+            .iter()
+            .map(|&(start, end)| self.bytes.slice(start as usize..end as usize))
+            .collect()
+    }
 }
 
 impl Sentence {
@@ -29,8 +74,22 @@ impl Sentence {
         Self::default()
     }
 
+    /// A sentence whose words are the `(start, end)` ranges of `frame`. Ranges outside the
+    /// frame are never produced by the decoder; they would read as missing words.
+    pub(crate) fn from_frame(frame: Bytes, spans: Vec<(u32, u32)>) -> Self {
+        Self {
+            repr: Repr::Frame(Frame {
+                bytes: frame,
+                spans,
+                words: OnceLock::new(),
+            }),
+        }
+    }
+
     pub(crate) fn from_validated(words: Vec<Bytes>) -> Self {
-        Self { words }
+        Self {
+            repr: Repr::Words(words),
+        }
     }
 
     /// A sentence of the given words.
@@ -40,45 +99,74 @@ impl Sentence {
         I: IntoIterator<Item = W>,
         W: Into<Bytes>,
     {
-        Self {
-            words: words.into_iter().map(Into::into).collect(),
-        }
+        Self::from_validated(words.into_iter().map(Into::into).collect())
     }
 
     /// Appends a word.
     pub fn push(&mut self, word: impl Into<Bytes>) {
-        self.words.push(word.into());
+        if let Repr::Frame(f) = &mut self.repr {
+            let words = f.words.take().unwrap_or_else(|| f.to_words());
+            self.repr = Repr::Words(words);
+        }
+        if let Repr::Words(w) = &mut self.repr {
+            w.push(word.into());
+        }
     }
 
     /// The words, first (command or reply word) first.
+    ///
+    /// For a decoded sentence the list is built (once) on the first call; prefer
+    /// [`Sentence::word`] or [`Sentence::iter`] on hot paths.
     #[must_use]
     pub fn words(&self) -> &[Bytes] {
-        &self.words
+        match &self.repr {
+            Repr::Words(w) => w,
+            Repr::Frame(f) => f.words.get_or_init(|| f.to_words()),
+        }
+    }
+
+    /// Word `index` (0 is the command or reply word), without building [`Sentence::words`].
+    #[must_use]
+    pub fn word(&self, index: usize) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Words(w) => w.get(index).map(|w| &w[..]),
+            Repr::Frame(f) => f.word(index),
+        }
+    }
+
+    /// The words in order, as byte slices, without building [`Sentence::words`].
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(|i| self.word(i).unwrap_or_default())
     }
 
     /// Consumes the sentence into its words.
     #[must_use]
     pub fn into_words(self) -> Vec<Bytes> {
-        self.words
+        match self.repr {
+            Repr::Words(w) => w,
+            Repr::Frame(mut f) => f.words.take().unwrap_or_else(|| f.to_words()),
+        }
     }
 
     /// Number of words.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.words.len()
+        match &self.repr {
+            Repr::Words(w) => w.len(),
+            Repr::Frame(f) => f.spans.len(),
+        }
     }
 
     /// True when the sentence has no word.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.len() == 0
     }
 
     /// Bytes the encoded sentence takes (prefixes and terminating zero included).
     #[must_use]
     pub fn encoded_len(&self) -> usize {
-        self.words
-            .iter()
+        self.iter()
             .map(|w| encoded_len_size(u32::try_from(w.len()).unwrap_or(u32::MAX)) + w.len())
             .sum::<usize>()
             + 1
@@ -89,13 +177,13 @@ impl Sentence {
     /// # Errors
     /// [`EncodeError`] for an empty sentence, an empty word or a word of 4 GiB or more.
     pub fn encode(&self, out: &mut impl BufMut) -> Result<(), EncodeError> {
-        if self.words.is_empty() {
+        if self.is_empty() {
             return Err(EncodeError::EmptySentence);
         }
-        if let Some(index) = self.words.iter().position(|w| w.is_empty()) {
+        if let Some(index) = self.iter().position(<[u8]>::is_empty) {
             return Err(EncodeError::EmptyWord { index });
         }
-        for w in &self.words {
+        for w in self.iter() {
             encode_word(w, out)?;
         }
         out.put_u8(0);
@@ -113,11 +201,29 @@ impl Sentence {
     }
 }
 
+impl PartialEq for Sentence {
+    /// Equal when the words are equal, however each sentence stores them.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Sentence {}
+
+impl Hash for Sentence {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.len().hash(state);
+        for w in self.iter() {
+            w.hash(state);
+        }
+    }
+}
+
 impl fmt::Debug for Sentence {
     /// Words shown as lossy text; the value of a `=password=` word is masked.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        for w in &self.words {
+        for w in self.iter() {
             if w.starts_with(b"=password=") {
                 list.entry(&"=password=<redacted>");
             } else {
@@ -349,9 +455,19 @@ impl fmt::Display for Trap {
 pub struct Reply {
     kind: ReplyKind,
     sentence: Sentence,
-    /// (word index, byte index of the `=` that ends the name) of each attribute word.
-    attrs: Vec<(u32, u32)>,
     tag: Option<u32>,
+}
+
+/// Splits an attribute word `=name=value` (or bare `=name`) into name and value.
+fn split_attr(word: &[u8]) -> Option<(&[u8], &[u8])> {
+    let rest = word.strip_prefix(b"=")?;
+    Some(match rest.iter().position(|&b| b == b'=') {
+        Some(p) => (
+            rest.get(..p).unwrap_or_default(),
+            rest.get(p + 1..).unwrap_or_default(),
+        ),
+        None => (rest, &[][..]),
+    })
 }
 
 impl Reply {
@@ -363,28 +479,21 @@ impl Reply {
     /// # Errors
     /// [`ReplyError`] when the first word is not a reply word.
     pub fn parse(sentence: Sentence) -> Result<Self, ReplyError> {
-        let first = sentence.words().first().ok_or(ReplyError::Empty)?;
+        let first = sentence.word(0).ok_or(ReplyError::Empty)?;
         let kind = ReplyKind::from_word(first).ok_or_else(|| ReplyError::UnknownReplyWord {
             word: String::from_utf8_lossy(first).into_owned(),
         })?;
-        let mut attrs = Vec::with_capacity(sentence.len().saturating_sub(1));
-        let mut tag = None;
-        for (i, w) in sentence.words().iter().enumerate().skip(1) {
-            let i = u32::try_from(i).unwrap_or(u32::MAX);
-            if let Some(rest) = w.strip_prefix(b"=") {
-                let split = rest
-                    .iter()
-                    .position(|&b| b == b'=')
-                    .map_or(w.len(), |p| p + 1);
-                attrs.push((i, u32::try_from(split).unwrap_or(u32::MAX)));
-            } else if w.starts_with(b".tag=") {
-                tag = Some(i);
-            }
-        }
+        // The last `.tag=` word wins, as before.
+        let tag = sentence
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, w)| w.starts_with(b".tag="))
+            .last()
+            .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX));
         Ok(Self {
             kind,
             sentence,
-            attrs,
             tag,
         })
     }
@@ -398,7 +507,7 @@ impl Reply {
     /// The `.tag` of the command this reply belongs to.
     #[must_use]
     pub fn tag(&self) -> Option<&[u8]> {
-        let w = self.sentence.words().get(self.tag? as usize)?;
+        let w = self.sentence.word(self.tag? as usize)?;
         w.get(5..)
     }
 
@@ -408,42 +517,43 @@ impl Reply {
         &self.sentence
     }
 
-    fn attr_at(&self, (i, split): (u32, u32)) -> Option<(&[u8], &[u8])> {
-        let w = self.sentence.words().get(i as usize)?;
-        let split = split as usize;
-        let name = w.get(1..split)?;
-        let value = w.get(split + 1..).unwrap_or_default();
-        Some((name, value))
+    fn attrs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.sentence.iter().skip(1).filter_map(split_attr)
     }
 
     /// Attribute `name` (`=name=value` words; `.id` is `=.id=`).
     #[must_use]
     pub fn get(&self, name: &str) -> Option<Value<'_>> {
-        self.attrs.iter().find_map(|&a| {
-            let (n, v) = self.attr_at(a)?;
-            (n == name.as_bytes()).then_some(Value(v))
+        let name = name.as_bytes();
+        // A name never contains `=`: the first `=` after the leading one ends it.
+        if name.contains(&b'=') {
+            return None;
+        }
+        self.sentence.iter().skip(1).find_map(|w| {
+            let rest = w.strip_prefix(b"=")?.strip_prefix(name)?;
+            match rest.split_first() {
+                None => Some(Value(&[])),
+                Some((b'=', value)) => Some(Value(value)),
+                Some(_) => None,
+            }
         })
     }
 
     /// Every attribute as (name, value), in order.
     pub fn attributes(&self) -> impl Iterator<Item = (Value<'_>, Value<'_>)> + '_ {
-        self.attrs
-            .iter()
-            .filter_map(|&a| self.attr_at(a))
-            .map(|(n, v)| (Value(n), Value(v)))
+        self.attrs().map(|(n, v)| (Value(n), Value(v)))
     }
 
     /// Number of attributes.
     #[must_use]
     pub fn attribute_count(&self) -> usize {
-        self.attrs.len()
+        self.attrs().count()
     }
 
     /// True when any attribute name or value is not valid UTF-8.
     #[must_use]
     pub fn has_non_utf8(&self) -> bool {
         self.sentence
-            .words()
             .iter()
             .any(|w| std::str::from_utf8(w).is_err())
     }
@@ -480,7 +590,6 @@ impl Reply {
         }
         let bare = self
             .sentence
-            .words()
             .iter()
             .skip(1)
             .find(|w| !w.starts_with(b"=") && !w.starts_with(b".tag="));
@@ -544,6 +653,60 @@ mod tests {
         let e = Reply::parse(Sentence::from_words(["!empty", ".tag=3"])).unwrap();
         assert_eq!(e.kind(), ReplyKind::Empty);
         assert_eq!(e.tag(), Some(&b"3"[..]));
+    }
+
+    fn decoded(wire: &[u8]) -> Sentence {
+        let (s, used) = super::super::decode_sentence(wire, &super::super::Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(used, wire.len());
+        s
+    }
+
+    fn hash_of(s: &Sentence) -> u64 {
+        use std::collections::hash_map::DefaultHasher;
+        let mut h = DefaultHasher::new();
+        s.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn decoded_sentence_reads_like_a_built_one() {
+        let built = Sentence::from_words(["!re", ".tag=4", "=name=a=b", "=x", "=="]);
+        let wire = built.to_bytes().unwrap();
+        let mut s = decoded(&wire);
+        assert_eq!(s, built);
+        assert_eq!(hash_of(&s), hash_of(&built));
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.word(2), Some(&b"=name=a=b"[..]));
+        assert_eq!(s.word(5), None);
+        assert_eq!(s.encoded_len(), wire.len());
+        assert_eq!(s.to_bytes().unwrap(), wire);
+        assert_eq!(format!("{s:?}"), format!("{built:?}"));
+        assert_eq!(s.words(), built.words());
+        assert_eq!(s.clone().into_words(), built.clone().into_words());
+        let r = Reply::parse(s.clone()).unwrap();
+        assert_eq!(r.tag(), Some(&b"4"[..]));
+        assert_eq!(r.get("name").unwrap().as_bytes(), b"a=b");
+        assert_eq!(r.get("x").unwrap().as_bytes(), b"");
+        assert_eq!(r.get("").unwrap().as_bytes(), b"");
+        assert!(r.get("name=a").is_none());
+        assert!(r.get("nam").is_none());
+        let attrs: Vec<(String, String)> = r
+            .attributes()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            attrs,
+            [("name", "a=b"), ("x", ""), ("", "")].map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+        assert_eq!(r.attribute_count(), 3);
+        // Pushing onto a decoded sentence keeps its words.
+        s.push(&b"=y=1"[..]);
+        assert_eq!(s.len(), 6);
+        assert_eq!(s.word(0), Some(&b"!re"[..]));
+        assert_eq!(s.word(5), Some(&b"=y=1"[..]));
+        assert_ne!(s, built);
     }
 
     #[test]

@@ -284,8 +284,24 @@ fn scan(
 }
 
 /// Splits a validated frame (words then a zero byte) into words, sharing its memory.
-fn split_frame(frame: &Bytes, words: usize) -> Sentence {
-    let mut out = Vec::with_capacity(words);
+///
+/// The words are kept as ranges of the frame: one reference count for the whole sentence
+/// instead of one per word. A frame too long for 32-bit ranges (only possible with limits
+/// raised past 4 GiB) falls back to one `Bytes` per word.
+fn split_frame(frame: Bytes, words: usize) -> Sentence {
+    if u32::try_from(frame.len()).is_err() {
+        let mut out = Vec::with_capacity(words);
+        for_each_word(&frame, |start, end| out.push(frame.slice(start..end)));
+        return Sentence::from_validated(out);
+    }
+    let mut spans = Vec::with_capacity(words);
+    // Both bounds are below frame.len(), which fits in a u32 (checked above).
+    for_each_word(&frame, |start, end| spans.push((start as u32, end as u32)));
+    Sentence::from_frame(frame, spans)
+}
+
+/// Calls `f(start, end)` for each word of a validated frame.
+fn for_each_word(frame: &[u8], mut f: impl FnMut(usize, usize)) {
     let mut pos = 0;
     while let Ok(Some((len, prefix))) = decode_len(frame.get(pos..).unwrap_or_default()) {
         if len == 0 {
@@ -293,10 +309,12 @@ fn split_frame(frame: &Bytes, words: usize) -> Sentence {
         }
         let start = pos + prefix;
         let end = start + len as usize;
-        out.push(frame.slice(start..end));
+        if end > frame.len() {
+            break;
+        }
+        f(start, end);
         pos = end;
     }
-    Sentence::from_validated(out)
 }
 
 /// Decodes one sentence from the start of `buf`, copying its words.
@@ -329,7 +347,7 @@ pub fn decode_sentence(
             Scan::Complete { end, words: 0 } => start += end,
             Scan::Complete { end, words } => {
                 let frame = Bytes::copy_from_slice(rest.get(..end).unwrap_or_default());
-                return Ok(Some((split_frame(&frame, words), start + end)));
+                return Ok(Some((split_frame(frame, words), start + end)));
             }
         }
     }
@@ -401,7 +419,7 @@ impl Decoder {
                         continue;
                     }
                     let frame = buf.split_to(end).freeze();
-                    return Ok(Some(split_frame(&frame, words)));
+                    return Ok(Some(split_frame(frame, words)));
                 }
             }
         }
