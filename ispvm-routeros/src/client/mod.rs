@@ -314,7 +314,10 @@ impl Response {
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-type Routes = HashMap<u64, mpsc::UnboundedSender<Reply>>;
+/// Replies travel from the reader to their command in batches: consecutive replies with the
+/// same tag decoded from one read go through the channel (and the routes lock) once.
+type Batch = Vec<Reply>;
+type Routes = HashMap<u64, mpsc::UnboundedSender<Batch>>;
 
 struct Shared {
     routes: Mutex<Result<Routes, ClientError>>,
@@ -377,11 +380,35 @@ impl fmt::Debug for Client {
     }
 }
 
+/// Hands a batch of replies for `tag` to its command; forgets the route after `!done`.
+/// Returns false when the routes are gone (connection closed).
+fn deliver(shared: &Shared, tag: u64, batch: Batch, last: bool) -> bool {
+    let Ok(mut routes) = shared.routes.lock() else {
+        return false;
+    };
+    let Ok(map) = routes.as_mut() else {
+        return false;
+    };
+    if let Some(tx) = map.get(&tag) {
+        if tx.send(batch).is_err() {
+            // The caller went away; keep routing until !done, then forget.
+        }
+    } else {
+        tracing::debug!(tag, "reply for an unknown tag ignored");
+    }
+    if last {
+        map.remove(&tag);
+    }
+    true
+}
+
 async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limits: Limits) {
     let mut decoder = Decoder::new(limits);
     let mut buf = BytesMut::new();
     // True while the device sends faster than small reads drain (a large reply).
     let mut big = false;
+    // Replies decoded but not yet delivered, all for one tag.
+    let mut pending: Option<(u64, Batch)> = None;
     let err = loop {
         match decoder.decode(&mut buf) {
             Ok(Some(sentence)) => {
@@ -403,26 +430,34 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
                     continue;
                 };
                 let last = reply.kind() == ReplyKind::Done;
-                let Ok(mut routes) = shared.routes.lock() else {
-                    return;
-                };
-                let Ok(map) = routes.as_mut() else {
-                    return;
-                };
-                if let Some(tx) = map.get(&tag) {
-                    if tx.send(reply).is_err() {
-                        // The caller went away; keep routing until !done, then forget.
+                match &mut pending {
+                    Some((t, batch)) if *t == tag => batch.push(reply),
+                    _ => {
+                        if let Some((t, batch)) = pending.take() {
+                            if !deliver(&shared, t, batch, false) {
+                                return;
+                            }
+                        }
+                        pending = Some((tag, vec![reply]));
                     }
-                } else {
-                    tracing::debug!(tag, "reply for an unknown tag ignored");
                 }
                 if last {
-                    map.remove(&tag);
+                    if let Some((t, batch)) = pending.take() {
+                        if !deliver(&shared, t, batch, true) {
+                            return;
+                        }
+                    }
                 }
                 continue;
             }
             Ok(None) => {}
             Err(e) => break ClientError::Decode(e),
+        }
+        // Everything whole in the buffer is decoded: deliver before waiting for more bytes.
+        if let Some((t, batch)) = pending.take() {
+            if !deliver(&shared, t, batch, false) {
+                return;
+            }
         }
         prepare_read(&mut buf, big);
         let spare = buf.capacity() - buf.len();
@@ -444,6 +479,10 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
             }
         }
     };
+    // Rows decoded before the failure still reach their command, as they arrived.
+    if let Some((t, batch)) = pending.take() {
+        deliver(&shared, t, batch, false);
+    }
     tracing::debug!(error = %err, "API connection ended");
     shared.close(err);
 }
@@ -606,7 +645,7 @@ impl Client {
     async fn send(
         &self,
         cmd: Command,
-    ) -> Result<(u64, mpsc::UnboundedReceiver<Reply>), ClientError> {
+    ) -> Result<(u64, mpsc::UnboundedReceiver<Batch>), ClientError> {
         let tag = self.inner.next_tag.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::unbounded_channel();
         {
@@ -716,9 +755,14 @@ impl Client {
             let mut rows = 0usize;
             let mut traps = Vec::new();
             let mut empty = false;
+            let mut batch = Vec::new().into_iter();
             loop {
-                let Some(reply) = rx.recv().await else {
-                    return Err(self.closed_error());
+                let Some(reply) = batch.next() else {
+                    match rx.recv().await {
+                        Some(b) => batch = b.into_iter(),
+                        None => return Err(self.closed_error()),
+                    }
+                    continue;
                 };
                 match reply.kind() {
                     ReplyKind::Re => {
@@ -779,6 +823,7 @@ impl Client {
             client: self.clone(),
             tag,
             rx,
+            buffered: Vec::new().into_iter(),
             finished: false,
             name,
         })
@@ -791,7 +836,9 @@ impl Client {
 pub struct ReplyStream {
     client: Client,
     tag: u64,
-    rx: mpsc::UnboundedReceiver<Reply>,
+    rx: mpsc::UnboundedReceiver<Batch>,
+    /// Replies received in a batch and not yet returned.
+    buffered: std::vec::IntoIter<Reply>,
     finished: bool,
     name: String,
 }
@@ -827,10 +874,17 @@ impl ReplyStream {
         let after = client.inner.command_timeout;
         let drain = async {
             client.command(cancel).await?;
-            while let Some(r) = self.rx.recv().await {
-                if r.kind() == ReplyKind::Done {
-                    self.finished = true;
-                    return Ok(());
+            loop {
+                if let Some(r) = self.buffered.next() {
+                    if r.kind() == ReplyKind::Done {
+                        self.finished = true;
+                        return Ok(());
+                    }
+                    continue;
+                }
+                match self.rx.recv().await {
+                    Some(b) => self.buffered = b.into_iter(),
+                    None => break,
                 }
             }
             Err(client.closed_error())
@@ -857,13 +911,23 @@ impl Stream for ReplyStream {
             if self.finished {
                 return Poll::Ready(None);
             }
-            match self.rx.poll_recv(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => {
+            let next = match self.buffered.next() {
+                Some(r) => Some(r),
+                None => match self.rx.poll_recv(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(None) => None,
+                    Poll::Ready(Some(b)) => {
+                        self.buffered = b.into_iter();
+                        continue;
+                    }
+                },
+            };
+            match next {
+                None => {
                     self.finished = true;
                     return Poll::Ready(Some(Err(self.client.closed_error())));
                 }
-                Poll::Ready(Some(r)) => match r.kind() {
+                Some(r) => match r.kind() {
                     ReplyKind::Re => return Poll::Ready(Some(Ok(r))),
                     ReplyKind::Done => {
                         self.finished = true;
@@ -998,6 +1062,69 @@ mod tests {
         );
         assert!(small.is_closed());
         sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn interleaved_replies_in_one_read_reach_their_own_commands() {
+        use crate::proto::Sentence;
+        let (client_io, mut device) = tokio::io::duplex(64 * 1024);
+        let client = Client::from_io(
+            Box::new(client_io),
+            "duplex".into(),
+            &ClientConfig::new("h", "u", Secret::default()),
+        );
+        let a = tokio::spawn({
+            let c = client.clone();
+            async move { c.command(Command::new("/a/print")).await }
+        });
+        // Both commands are written before the device answers.
+        let mut dec = Decoder::new(Limits::default());
+        let mut inbound = BytesMut::new();
+        let mut got = 0;
+        let b = {
+            let c = client.clone();
+            let b = tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                c.command(Command::new("/b/print")).await
+            });
+            while got < 2 {
+                device.read_buf(&mut inbound).await.unwrap();
+                while dec.decode(&mut inbound).unwrap().is_some() {
+                    got += 1;
+                }
+            }
+            b
+        };
+        let mut wire = Vec::new();
+        for words in [
+            &["!re", ".tag=1", "=n=a1"][..],
+            &["!re", ".tag=2", "=n=b1"],
+            &["!re", ".tag=1", "=n=a2"],
+            &["!re", ".tag=7", "=n=unknown"],
+            &["!trap", ".tag=2", "=message=no"],
+            &["!done", ".tag=2"],
+            &["!re", ".tag=1", "=n=a3"],
+            &["!done", ".tag=1", "=ret=x"],
+        ] {
+            Sentence::from_words(words.iter().copied())
+                .encode(&mut wire)
+                .unwrap();
+        }
+        device.write_all(&wire).await.unwrap();
+        let a = a.await.unwrap().unwrap();
+        let names: Vec<String> = a
+            .rows
+            .iter()
+            .map(|r| r.get("n").unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a1", "a2", "a3"]);
+        assert_eq!(a.done.ret().unwrap().as_bytes(), b"x");
+        let b = b.await.unwrap().unwrap_err();
+        assert!(
+            matches!(&b, ClientError::Trap { traps, .. } if traps.len() == 1 && traps[0].message == "no"),
+            "{b:?}"
+        );
+        assert!(!client.is_closed());
     }
 
     #[test]
