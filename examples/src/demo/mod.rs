@@ -35,7 +35,7 @@
 //!    snapshots show them leave by the thousand while only the few accepted log back in: churn
 //!    per minute is told, and recovery shows them reconnect): a `degradation` cause
 //!    of its own incident, subscribers counted; ispvm-pppoe's classifier
-//!    ([`classify`](ispvm_pppoe::classes::classify)) names its class, `radius_failure`, with its
+//!    ([`classify`]) names its class, `radius_failure`, with its
 //!    evidence, confidence and runbook.
 //! 6. Recovery: every router is back, sessions return, every incident closes.
 //!
