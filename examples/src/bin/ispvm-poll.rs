@@ -120,14 +120,8 @@ fn print_table(samples: &[Sample], out: &mut impl Write) -> std::io::Result<()> 
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
+    // clap exits 2 on bad arguments and 0 after --help/--version, as the contract asks.
+    let args = Args::parse();
     let password = match std::env::var(&args.password_env) {
         Ok(p) => Secret::new(p),
         Err(std::env::VarError::NotPresent) if args.password_env == "ISPVM_PASSWORD" => {

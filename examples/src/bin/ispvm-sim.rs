@@ -62,14 +62,8 @@ fn mtime(p: &Path) -> Option<SystemTime> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
+    // clap exits 2 on bad arguments and 0 after --help/--version, as the contract asks.
+    let args = Args::parse();
     let mut state = match &args.state {
         Some(p) => match SimState::from_json_file(p) {
             Ok(s) => s,

@@ -428,15 +428,20 @@ fn suppressed_section(out: &mut String, analysis: &AnalysisDocument) {
         if r.reasons.is_empty() {
             out.push('—');
         }
-        for (i, reason) in r.reasons.iter().enumerate() {
-            if i > 0 {
-                out.push_str("<br>");
-            }
-            html_into(out, reason);
-        }
+        lines_into(out, &r.reasons);
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// Appends `lines`, HTML-escaped, one per line (`<br>` between them).
+fn lines_into(out: &mut String, lines: &[String]) {
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        html_into(out, line);
+    }
 }
 
 fn redundancy_section(out: &mut String, analysis: &AnalysisDocument) {
@@ -465,12 +470,7 @@ fn redundancy_section(out: &mut String, analysis: &AnalysisDocument) {
         out.push_str("</code></td><td>");
         status_span(out, r.status);
         out.push_str("</td><td>");
-        for (i, g) in r.redundancy_lost.iter().enumerate() {
-            if i > 0 {
-                out.push_str("<br>");
-            }
-            html_into(out, g);
-        }
+        lines_into(out, &r.redundancy_lost);
         out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody>\n</table>\n</section>\n");

@@ -126,12 +126,7 @@ pub(crate) fn layered(widths: &[f64], edges: &[(usize, usize)]) -> Layout {
     let mut best = rows.clone();
     let mut best_crossings = crossings(&rows, &down, &pos);
     for sweep in 0..SWEEPS {
-        let downward = sweep % 2 == 0;
-        let layer_ids: Vec<usize> = if downward {
-            (1..depth).collect()
-        } else {
-            (0..depth.saturating_sub(1)).rev().collect()
-        };
+        let (downward, layer_ids) = sweep_layers(sweep, depth);
         for l in layer_ids {
             let neighbours = if downward { &up } else { &down };
             let mut keyed: Vec<(f64, usize, usize)> = rows[l]
@@ -192,12 +187,7 @@ pub(crate) fn layered(widths: &[f64], edges: &[(usize, usize)]) -> Layout {
         }
     }
     for round in 0..ROUNDS {
-        let downward = round % 2 == 0;
-        let layer_ids: Vec<usize> = if downward {
-            (1..depth).collect()
-        } else {
-            (0..depth.saturating_sub(1)).rev().collect()
-        };
+        let (downward, layer_ids) = sweep_layers(round, depth);
         for l in layer_ids {
             let neighbours = if downward { &up } else { &down };
             let row = &rows[l];
@@ -339,6 +329,18 @@ fn crossings(rows: &[Vec<usize>], down: &[Vec<usize>], pos: &[usize]) -> usize {
         }
     }
     total
+}
+
+/// The layers one sweep visits: even sweeps go down (layers 1.., ordered by the layer above),
+/// odd sweeps go up (layers ..depth-1 in reverse, ordered by the layer below).
+fn sweep_layers(sweep: usize, depth: usize) -> (bool, Vec<usize>) {
+    let downward = sweep % 2 == 0;
+    let layers = if downward {
+        (1..depth).collect()
+    } else {
+        (0..depth.saturating_sub(1)).rev().collect()
+    };
+    (downward, layers)
 }
 
 /// Crossings between the edges of `u` and those of `v` (in `neighbours`) when `u` is left of `v`.
