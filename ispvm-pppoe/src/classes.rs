@@ -27,6 +27,7 @@
 //!   multiplied by 0.7;
 //! - the result is kept in `[0.01, 0.95]`.
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -308,26 +309,26 @@ impl ConcentratorSignals {
             let radius =
                 x.entity_id.as_str().starts_with(&prefix) || radius_servers.contains(&x.entity_id);
             match x.metric_name.as_str() {
-                "pppoe.sessions.active" if own => {
+                names::PPPOE_SESSIONS_ACTIVE if own => {
                     s.sessions.push(SessionReading::new(x.ts, v));
                 }
-                "pppoe.sessions.churn_per_min" if own => s.churn_per_min.push(p),
-                "device.up" if own => s.reachable.push(p),
-                "device.cpu_pct" if own => s.cpu_pct.push(p),
-                "probe.ping.rtt_ms" if own => s.rtt_ms.push(p),
-                "probe.ping.loss_pct" if own => s.loss_pct.push(p),
-                "radius.up" if radius => {
+                names::PPPOE_SESSIONS_CHURN_PER_MIN if own => s.churn_per_min.push(p),
+                names::DEVICE_UP if own => s.reachable.push(p),
+                names::DEVICE_CPU_PCT if own => s.cpu_pct.push(p),
+                names::PROBE_PING_RTT_MS if own => s.rtt_ms.push(p),
+                names::PROBE_PING_LOSS_PCT if own => s.loss_pct.push(p),
+                names::RADIUS_UP if radius => {
                     s.radius_up.entry(x.entity_id.clone()).or_default().push(p);
                 }
-                "radius.requests_total"
-                | "radius.accepts_total"
-                | "radius.rejects_total"
-                | "radius.timeouts_total"
+                names::RADIUS_REQUESTS_TOTAL
+                | names::RADIUS_ACCEPTS_TOTAL
+                | names::RADIUS_REJECTS_TOTAL
+                | names::RADIUS_TIMEOUTS_TOTAL
                     if x.entity_id.as_str().starts_with(&prefix) =>
                 {
                     counters.push(x.clone());
                 }
-                "interface.utilization_pct" if uplinks.contains(&x.entity_id) => {
+                names::INTERFACE_UTILIZATION_PCT if uplinks.contains(&x.entity_id) => {
                     s.uplink_util_pct
                         .entry(x.entity_id.clone())
                         .or_default()
@@ -442,6 +443,10 @@ fn judge(
         baseline: median(&mut base),
     })
 }
+
+/// The evidence signal of a RADIUS authentication failure rate (derived from the
+/// `radius.*_total` counters; not a registry name, it is never emitted as a sample).
+pub const AUTH_FAILURE_SIGNAL: &str = "radius.failure_rate";
 
 /// Half-saturation constant of the weight -> probability map (as in the RCA engine).
 const HALF_SATURATION: f64 = 5.0;
@@ -577,7 +582,7 @@ impl View<'_> {
         let mut out = Vec::new();
         if let Some(r) = self.reachable.filter(|r| r.recent < 0.5) {
             out.push(ev(
-                "device.up",
+                names::DEVICE_UP,
                 &r,
                 weight::UNREACHABLE,
                 "the concentrator does not answer its management API".into(),
@@ -588,7 +593,7 @@ impl View<'_> {
             .filter(|l| l.recent >= self.cfg.loss_unreachable_pct)
         {
             out.push(ev(
-                "probe.ping.loss_pct",
+                names::PROBE_PING_LOSS_PCT,
                 &l,
                 weight::PING_LOSS,
                 format!("{:.0}% ping loss to the concentrator", l.recent),
@@ -633,7 +638,7 @@ impl View<'_> {
                     ),
                 };
                 out.push(
-                    Evidence::metric("radius.failure_rate", a.rate, a.at, weight::AUTH_FAILURES)
+                    Evidence::metric(AUTH_FAILURE_SIGNAL, a.rate, a.at, weight::AUTH_FAILURES)
                         .with_source(SOURCE)
                         .with_note(note),
                 );
@@ -641,7 +646,7 @@ impl View<'_> {
         }
         if let Some((server, r)) = &self.radius_down {
             out.push(ev(
-                "radius.up",
+                names::RADIUS_UP,
                 r,
                 weight::RADIUS_DOWN,
                 format!("RADIUS server {server} does not answer Status-Server"),
@@ -733,7 +738,7 @@ pub fn classify(
         let mut factor = 1.0;
         if let Some((s, b)) = near_zero {
             evidence.push(ev(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 &s,
                 weight::SESSION_DROP,
                 format!("sessions fell from about {b:.0} to {:.0}", s.recent),
@@ -773,7 +778,7 @@ pub fn classify(
             let b = c.baseline.unwrap_or(0.0);
             if c.recent >= (b * cfg.churn_factor).max(b + cfg.churn_min_per_min) {
                 symptoms.push(ev(
-                    "pppoe.sessions.churn_per_min",
+                    names::PPPOE_SESSIONS_CHURN_PER_MIN,
                     &c,
                     weight::CHURN_UP,
                     format!("churn {:.0}/min, usually {b:.0}/min", c.recent),
@@ -782,7 +787,7 @@ pub fn classify(
         }
         if let Some((s, b)) = view.sessions_dropped() {
             symptoms.push(ev(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 &s,
                 weight::SESSION_DROP,
                 format!(
@@ -791,7 +796,7 @@ pub fn classify(
                 ),
             ));
         }
-        let auth_symptom = radius.iter().any(|e| e.signal == "radius.failure_rate");
+        let auth_symptom = radius.iter().any(|e| e.signal == AUTH_FAILURE_SIGNAL);
         if !symptoms.is_empty() || auth_symptom {
             let mut factor = 1.0;
             if view.cpu.is_none() {
@@ -832,14 +837,14 @@ pub fn classify(
         let mut evidence = Vec::new();
         if let Some(c) = view.cpu {
             evidence.push(ev(
-                "device.cpu_pct",
+                names::DEVICE_CPU_PCT,
                 &c,
                 weight::CPU_HIGH,
                 format!("CPU at {:.0}%", c.recent),
             ));
         }
         evidence.push(ev(
-            "probe.ping.rtt_ms",
+            names::PROBE_PING_RTT_MS,
             &r,
             weight::LATENCY_UP,
             format!("latency {:.0} ms, usually {b:.0} ms", r.recent),
@@ -857,14 +862,14 @@ pub fn classify(
     let mut congestion_case = None;
     if let Some((uplink, u)) = util_high {
         let mut evidence = vec![ev(
-            "interface.utilization_pct",
+            names::INTERFACE_UTILIZATION_PCT,
             u,
             weight::UTIL_HIGH,
             format!("uplink {uplink} at {:.0}%", u.recent),
         )];
         if let Some((l, b)) = loss {
             evidence.push(ev(
-                "probe.ping.loss_pct",
+                names::PROBE_PING_LOSS_PCT,
                 &l,
                 weight::LOSS_UP,
                 format!("loss {:.1}%, usually {b:.1}%", l.recent),
@@ -872,7 +877,7 @@ pub fn classify(
         }
         if let Some((r, b)) = latency {
             evidence.push(ev(
-                "probe.ping.rtt_ms",
+                names::PROBE_PING_RTT_MS,
                 &r,
                 weight::LATENCY_UP,
                 format!("latency {:.0} ms, usually {b:.0} ms", r.recent),

@@ -3,6 +3,7 @@
 //! Phase 2 of the impact model: "3150 subscribers lost" becomes "2900 on 10M, 250 business".
 //! A [`SegmentCounts`] is only numbers per [`PlanName`]; nothing in it identifies a subscriber.
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -110,7 +111,7 @@ impl SegmentCounts {
                 let v = n as f64;
                 Sample::new(
                     at,
-                    "pppoe.sessions.by_profile",
+                    names::PPPOE_SESSIONS_BY_PROFILE,
                     EntityKind::PppoeConcentrator,
                     concentrator.clone(),
                     SampleValue::Num(v),

@@ -1,5 +1,6 @@
 //! The engine: compiled index + incremental availability state + observation store.
 
+use ispvm_model::names;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use crate::index::Index;
 use crate::store::{self, SigObs, Store};
 
 /// The metric the default subscriber rule reads.
-pub const SESSIONS_METRIC: &str = "pppoe.sessions.active";
+pub const SESSIONS_METRIC: &str = names::PPPOE_SESSIONS_ACTIVE;
 
 /// Why the engine refused an input. Nothing is changed when an error is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,6 +17,7 @@
 
 mod parse;
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -269,7 +270,7 @@ pub async fn collect_from(
     };
     let v7 = version.is_none_or(|v| v.is_v7());
     out.push(
-        "device.up",
+        names::DEVICE_UP,
         EntityKind::Device,
         &dev,
         1.0,
@@ -284,7 +285,7 @@ pub async fn collect_from(
             .and_then(parse_duration)
         {
             Some(d) => out.push(
-                "device.uptime_seconds",
+                names::DEVICE_UPTIME_SECONDS,
                 EntityKind::Device,
                 &dev,
                 d.as_secs_f64().floor(),
@@ -298,7 +299,7 @@ pub async fn collect_from(
         }
         if let Some(c) = num(r, "cpu-load") {
             out.push(
-                "device.cpu_pct",
+                names::DEVICE_CPU_PCT,
                 EntityKind::Device,
                 &dev,
                 c,
@@ -309,7 +310,7 @@ pub async fn collect_from(
         }
         if let (Some(total), Some(free)) = (num(r, "total-memory"), num(r, "free-memory")) {
             out.push(
-                "device.mem_used_bytes",
+                names::DEVICE_MEM_USED_BYTES,
                 EntityKind::Device,
                 &dev,
                 (total - free).max(0.0),
@@ -318,7 +319,7 @@ pub async fn collect_from(
                 false,
             );
             out.push(
-                "device.mem_total_bytes",
+                names::DEVICE_MEM_TOTAL_BYTES,
                 EntityKind::Device,
                 &dev,
                 total,
@@ -404,7 +405,7 @@ pub async fn collect_from(
     if let Some(r) = ppp? {
         match r.count() {
             Some(n) if n > 0 || servers > 0 => out.push(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 EntityKind::PppoeConcentrator,
                 &dev,
                 n as f64,
@@ -444,7 +445,7 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     let flag = |n| row.get(n).and_then(|v| v.as_bool());
     if let Some(running) = flag("running") {
         out.push(
-            "interface.oper_up",
+            names::INTERFACE_OPER_UP,
             EntityKind::Interface,
             &id,
             b(running),
@@ -455,7 +456,7 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     }
     if let Some(disabled) = flag("disabled") {
         out.push(
-            "interface.admin_up",
+            names::INTERFACE_ADMIN_UP,
             EntityKind::Interface,
             &id,
             b(!disabled),
@@ -465,10 +466,10 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
         );
     }
     for (field, metric, unit) in [
-        ("rx-byte", "interface.rx_bytes_total", "By"),
-        ("tx-byte", "interface.tx_bytes_total", "By"),
-        ("rx-error", "interface.rx_errors_total", "1"),
-        ("tx-error", "interface.tx_errors_total", "1"),
+        ("rx-byte", names::INTERFACE_RX_BYTES_TOTAL, "By"),
+        ("tx-byte", names::INTERFACE_TX_BYTES_TOTAL, "By"),
+        ("rx-error", names::INTERFACE_RX_ERRORS_TOTAL, "1"),
+        ("tx-error", names::INTERFACE_TX_ERRORS_TOTAL, "1"),
     ] {
         if let Some(v) = num(row, field) {
             out.push(metric, EntityKind::Interface, &id, v, unit, &labels, lossy);
@@ -505,7 +506,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
         ("peer_name", name.as_str()),
     ];
     out.push(
-        "bgp.peer.up",
+        names::BGP_PEER_UP,
         EntityKind::BgpSession,
         &id,
         b(up),
@@ -516,7 +517,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
     let prefixes = num(row, "prefix-count").or_else(|| num(row, "remote.prefix-count"));
     match prefixes {
         Some(p) => out.push(
-            "bgp.peer.prefixes_in",
+            names::BGP_PEER_PREFIXES_IN,
             EntityKind::BgpSession,
             &id,
             p,
@@ -525,7 +526,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
             lossy,
         ),
         None if !up => out.push(
-            "bgp.peer.prefixes_in",
+            names::BGP_PEER_PREFIXES_IN,
             EntityKind::BgpSession,
             &id,
             0.0,
@@ -555,7 +556,7 @@ fn ospf_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
         ("state", state.as_str()),
     ];
     out.push(
-        "ospf.neighbor.up",
+        names::OSPF_NEIGHBOR_UP,
         EntityKind::OspfAdjacency,
         &id,
         b(up),
@@ -604,10 +605,10 @@ async fn radius_samples(
         };
         let labels = [("address", addr.as_str()), ("service", service.as_str())];
         for (field, metric) in [
-            ("requests", "radius.requests_total"),
-            ("accepts", "radius.accepts_total"),
-            ("rejects", "radius.rejects_total"),
-            ("timeouts", "radius.timeouts_total"),
+            ("requests", names::RADIUS_REQUESTS_TOTAL),
+            ("accepts", names::RADIUS_ACCEPTS_TOTAL),
+            ("rejects", names::RADIUS_REJECTS_TOTAL),
+            ("timeouts", names::RADIUS_TIMEOUTS_TOTAL),
         ] {
             if let Some(v) = num(row, field) {
                 out.push(metric, EntityKind::RadiusServer, &id, v, "1", &labels, !ok);
