@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ispvm_model::{
-    CauseKind, CauseRole, Confidence, EntityId, Evidence, RootCause, Sample, SessionReading,
+    CauseKind, CauseRole, Confidence, EntityId, Evidence, IdPath, RootCause, Sample, SessionReading,
 };
 use serde::{Deserialize, Serialize};
 
@@ -296,7 +296,6 @@ impl ConcentratorSignals {
         radius_servers: &[EntityId],
     ) -> Self {
         let mut s = Self::new();
-        let prefix = format!("{}/radius/", concentrator.as_str());
         let mut counters = Vec::new();
         let mut ordered: Vec<&Sample> = samples.iter().collect();
         ordered.sort_by_key(|x| x.ts);
@@ -306,8 +305,11 @@ impl ConcentratorSignals {
             };
             let p = Point::new(x.ts, v);
             let own = &x.entity_id == concentrator;
-            let radius =
-                x.entity_id.as_str().starts_with(&prefix) || radius_servers.contains(&x.entity_id);
+            let client = matches!(
+                x.entity_id.path(),
+                IdPath::RadiusClient { device, .. } if device == concentrator.as_str()
+            );
+            let radius = client || radius_servers.contains(&x.entity_id);
             match x.metric_name.as_str() {
                 names::PPPOE_SESSIONS_ACTIVE if own => {
                     s.sessions.push(SessionReading::new(x.ts, v));
@@ -324,7 +326,7 @@ impl ConcentratorSignals {
                 | names::RADIUS_ACCEPTS_TOTAL
                 | names::RADIUS_REJECTS_TOTAL
                 | names::RADIUS_TIMEOUTS_TOTAL
-                    if x.entity_id.as_str().starts_with(&prefix) =>
+                    if client =>
                 {
                     counters.push(x.clone());
                 }
@@ -448,10 +450,6 @@ fn judge(
 /// `radius.*_total` counters; not a registry name, it is never emitted as a sample).
 pub const AUTH_FAILURE_SIGNAL: &str = "radius.failure_rate";
 
-/// Half-saturation constant of the weight -> probability map (as in the RCA engine).
-const HALF_SATURATION: f64 = 5.0;
-/// Most one evidence item contributes.
-const SINGLE_SIGNAL_CAP: f64 = 0.8;
 /// Factor per unknown context signal or thin recent value.
 const UNKNOWN_FACTOR: f64 = 0.85;
 /// Factor when two classes fit at once.
@@ -459,18 +457,10 @@ const AMBIGUOUS_FACTOR: f64 = 0.7;
 /// Highest confidence the classifier ever reports.
 const MAX_CONFIDENCE: f64 = 0.95;
 
+/// [`Confidence::from_weights`] (the formula the RCA engine uses), capped at [`MAX_CONFIDENCE`].
 fn combine(evidence: &[Evidence], factor: f64) -> Confidence {
-    let mut miss = 1.0;
-    for e in evidence {
-        let w = if e.weight.is_finite() {
-            e.weight.max(0.0)
-        } else {
-            0.0
-        };
-        miss *= 1.0 - SINGLE_SIGNAL_CAP * w / (w + HALF_SATURATION);
-    }
-    let c = ((1.0 - miss) * factor * 1000.0).round() / 1000.0;
-    Confidence::saturating(c.min(MAX_CONFIDENCE))
+    let c = Confidence::from_weights(evidence.iter().map(|e| e.weight), factor);
+    Confidence::saturating(c.get().min(MAX_CONFIDENCE))
 }
 
 /// Evidence weights (the RCA engine's scale).

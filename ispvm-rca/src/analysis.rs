@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 use ispvm_model::{
     CauseKind, CauseRole, Confidence, EntityId, EntityKind, EntityReport, EntityStatus, Evidence,
-    Incident, RootCause, SessionAssessment, SignalState, TenantId, Topology,
+    IdPath, Incident, RootCause, SessionAssessment, SignalState, TenantId, Topology,
 };
 use ispvm_schemas::analysis::AnalysisDocument;
 
@@ -16,12 +16,13 @@ use crate::index::{Index, NONE};
 use crate::store::{self, FlapInfo, IdMap};
 
 /// Most a single evidence item can contribute to a confidence (never 1.0 from one signal).
-pub const SINGLE_SIGNAL_CAP: f64 = 0.8;
+pub const SINGLE_SIGNAL_CAP: f64 = Confidence::SINGLE_SIGNAL_CAP;
 /// Half-saturation constant of the weight -> probability map.
-pub const HALF_SATURATION: f64 = 5.0;
+pub const HALF_SATURATION: f64 = Confidence::HALF_SATURATION;
 
-/// Confidence from evidence weights: each item gives `p = 0.8 * w / (w + 5)`, independent items
-/// combine as `1 - prod(1 - p)`, the result is rounded to 3 decimals and kept in `[0.01, 0.99]`.
+/// Confidence from evidence weights: [`Confidence::from_weights`] without a factor (each item
+/// gives `p = 0.8 * w / (w + 5)`, independent items combine as `1 - prod(1 - p)`, the result is
+/// rounded to 3 decimals and kept in `[0.01, 0.99]`).
 ///
 /// # Examples
 /// ```
@@ -33,13 +34,7 @@ pub const HALF_SATURATION: f64 = 5.0;
 /// ```
 #[must_use]
 pub fn confidence_from_weights(weights: &[f64]) -> f64 {
-    let mut miss = 1.0;
-    for &w in weights {
-        let w = if w.is_finite() { w.max(0.0) } else { 0.0 };
-        miss *= 1.0 - SINGLE_SIGNAL_CAP * w / (w + HALF_SATURATION);
-    }
-    let c = ((1.0 - miss) * 1000.0).round() / 1000.0;
-    Confidence::saturating(c).get()
+    Confidence::from_weights(weights.iter().copied(), 1.0).get()
 }
 
 /// What feedback needs to know about one cause of a reported incident.
@@ -750,10 +745,11 @@ fn drop_start(
     start
 }
 
-fn routing_kind(kind: EntityKind, id: &str) -> EvidenceKind {
-    if kind == EntityKind::BgpSession || id.contains("/bgp/") {
+fn routing_kind(kind: EntityKind, id: &EntityId) -> EvidenceKind {
+    let path = id.path();
+    if kind == EntityKind::BgpSession || matches!(path, IdPath::BgpSession { .. }) {
         EvidenceKind::BgpDown
-    } else if kind == EntityKind::OspfAdjacency || id.contains("/ospf/") {
+    } else if kind == EntityKind::OspfAdjacency || matches!(path, IdPath::OspfAdjacency { .. }) {
         EvidenceKind::OspfDown
     } else {
         EvidenceKind::RoutingDown
@@ -781,7 +777,6 @@ fn gather_evidence(
     let w = &eng.config.weights;
     let entities = eng.topology.entities();
     let e = c.entity as usize;
-    let id = entities[e].id.as_str();
     let kind = entities[e].kind;
     let mut items: Vec<(EvidenceKind, Evidence)> = Vec::new();
     let push = |k: EvidenceKind, ev: Evidence, items: &mut Vec<(EvidenceKind, Evidence)>| {
@@ -855,7 +850,7 @@ fn gather_evidence(
                         push(k, sig_ev(o, k.description().to_string()), &mut items);
                     }
                     2 if o.state == SignalState::Down => {
-                        let k = routing_kind(kind, id);
+                        let k = routing_kind(kind, &entities[e].id);
                         push(k, sig_ev(o, k.description().to_string()), &mut items);
                     }
                     0 | 3
@@ -926,7 +921,7 @@ fn gather_evidence(
                     );
                 }
                 if let Some(o) = rl[2].filter(|o| o.state == SignalState::Down && near(o)) {
-                    let k = routing_kind(entities[r as usize].kind, rid);
+                    let k = routing_kind(entities[r as usize].kind, &entities[r as usize].id);
                     push(
                         k,
                         sig_ev(&o, format!("{} ({rid})", k.description())),

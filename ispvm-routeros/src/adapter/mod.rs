@@ -232,11 +232,12 @@ impl Out {
         self.samples.push(s);
     }
 
+    /// `DEVICE/part/...` (see [`EntityId::child_path`]), or a warning when that is no valid id.
     fn child(&mut self, device: &EntityId, parts: &[&str]) -> Option<EntityId> {
-        let id = format!("{}/{}", device, parts.join("/"));
-        match EntityId::new(id.clone()) {
+        match device.child_path(parts) {
             Ok(id) => Some(id),
             Err(e) => {
+                let id = format!("{device}/{}", parts.join("/"));
                 self.warnings.push(format!("skipped entity {id:?}: {e}"));
                 None
             }
@@ -496,7 +497,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
     } else {
         row.get("state").and_then(|v| v.as_str()) == Some("established")
     };
-    let Some(id) = out.child(dev, &["bgp", &addr]) else {
+    let Some(id) = out.child(dev, &[EntityId::BGP, &addr]) else {
         return;
     };
     let lossy = !(addr_ok && as_ok && name_ok);
@@ -545,7 +546,7 @@ fn ospf_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     let (address, a_ok) = text(row, "address").unwrap_or_default();
     let (iface, i_ok) = text(row, "interface").unwrap_or_default();
     let (state, s_ok) = text(row, "state").unwrap_or_default();
-    let Some(id) = out.child(dev, &["ospf", &rid]) else {
+    let Some(id) = out.child(dev, &[EntityId::OSPF, &rid]) else {
         return;
     };
     let up = state.eq_ignore_ascii_case("full");
@@ -600,7 +601,7 @@ async fn radius_samples(
         let Some(row) = reply.rows.first() else {
             continue;
         };
-        let Some(id) = out.child(dev, &["radius", addr]) else {
+        let Some(id) = out.child(dev, &[EntityId::RADIUS, addr]) else {
             continue;
         };
         let labels = [("address", addr.as_str()), ("service", service.as_str())];
