@@ -43,6 +43,7 @@ mod ingest;
 mod maintenance;
 pub mod names;
 mod observation;
+mod secret;
 mod subscribers;
 mod topology;
 
@@ -57,6 +58,7 @@ pub use incident::{
 pub use ingest::{Event, Quality, Sample, SampleValue, Severity};
 pub use maintenance::{MaintenanceError, MaintenanceWindow};
 pub use observation::{Observation, ObservationError, ObservationValue, Signal, SignalState};
+pub use secret::Secret;
 pub use subscribers::{SessionAssessment, SessionReading, SubscriberImpact};
 pub use topology::{GroupRef, Topology, TopologyBuilder, TopologyError};
 

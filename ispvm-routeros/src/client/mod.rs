@@ -517,7 +517,7 @@ fn md5_response(password: &Secret, challenge_hex: &[u8]) -> Result<String, Clien
     })?;
     let mut h = Md5::new();
     h.update([0u8]);
-    h.update(password.expose().as_bytes());
+    h.update(password.expose());
     h.update(&challenge);
     Ok(format!("00{}", hex::encode(h.finalize())))
 }

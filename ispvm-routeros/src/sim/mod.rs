@@ -691,10 +691,10 @@ async fn write_loop<S: AsyncWrite + Send + 'static>(
     let _ = w.shutdown().await;
 }
 
-fn md5_hex(password: &str, challenge: &[u8]) -> String {
+fn md5_hex(password: &[u8], challenge: &[u8]) -> String {
     let mut h = Md5::new();
     h.update([0u8]);
-    h.update(password.as_bytes());
+    h.update(password);
     h.update(challenge);
     format!("00{}", hex::encode(h.finalize()))
 }
@@ -807,7 +807,7 @@ impl Conn {
             return;
         }
         match (user(&name), req.attr("password")) {
-            (Some(pw), Some(given)) if pw.expose().as_bytes() == given => {
+            (Some(pw), Some(given)) if pw.expose() == given => {
                 self.logged_in = true;
                 w.done();
             }
