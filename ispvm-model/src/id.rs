@@ -12,20 +12,22 @@ use serde::{Deserialize, Serialize};
 
 /// Longest identifier accepted, in bytes (UTF-8).
 pub const MAX_ID_LEN: usize = 256;
+/// Longest [`Label`] accepted, in bytes (UTF-8).
+pub const MAX_LABEL_LEN: usize = 128;
 
-/// Why a string was refused as an identifier.
+/// Why a string was refused as an identifier or a [`Label`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdError {
     /// The identifier is the empty string.
     #[error("identifier is empty")]
     Empty,
-    /// The identifier is longer than [`MAX_ID_LEN`] bytes.
+    /// The identifier is longer than its limit ([`MAX_ID_LEN`], [`MAX_LABEL_LEN`]) in bytes.
     #[error("identifier is {len} bytes long, the limit is {max}")]
     TooLong {
         /// Length of the refused identifier in bytes.
         len: usize,
-        /// The limit, [`MAX_ID_LEN`].
+        /// The limit, [`MAX_ID_LEN`] or [`MAX_LABEL_LEN`].
         max: usize,
     },
     /// The identifier contains a control character (newline, NUL, escape...).
@@ -38,15 +40,12 @@ pub enum IdError {
     },
 }
 
-fn validate(s: &str) -> Result<(), IdError> {
+fn validate(s: &str, max: usize) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
-    if s.len() > MAX_ID_LEN {
-        return Err(IdError::TooLong {
-            len: s.len(),
-            max: MAX_ID_LEN,
-        });
+    if s.len() > max {
+        return Err(IdError::TooLong { len: s.len(), max });
     }
     if let Some((position, c)) = s.char_indices().find(|(_, c)| c.is_control()) {
         return Err(IdError::ControlCharacter {
@@ -58,7 +57,7 @@ fn validate(s: &str) -> Result<(), IdError> {
 }
 
 macro_rules! validated_id {
-    ($(#[$meta:meta])* $name:ident, $schema_name:literal) => {
+    ($(#[$meta:meta])* $name:ident, $schema_name:literal, $max:ident, $max_text:literal) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -71,7 +70,7 @@ macro_rules! validated_id {
             /// [`IdError`] when the value is empty, too long or holds a control character.
             pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
                 let value = value.into();
-                validate(&value)?;
+                validate(&value, $max)?;
                 Ok(Self(value.into_boxed_str()))
             }
 
@@ -155,9 +154,9 @@ macro_rules! validated_id {
                 schemars::json_schema!({
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": MAX_ID_LEN,
+                    "maxLength": $max,
                     "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-                    "description": concat!(stringify!($name), ": non-empty, at most 256 bytes, no control characters.")
+                    "description": concat!(stringify!($name), ": non-empty, at most ", $max_text, " bytes, no control characters.")
                 })
             }
         }
@@ -177,7 +176,9 @@ validated_id!(
     /// assert!(TenantId::new("").is_err());
     /// ```
     TenantId,
-    "TenantId"
+    "TenantId",
+    MAX_ID_LEN,
+    "256"
 );
 
 validated_id!(
@@ -194,7 +195,29 @@ validated_id!(
     /// assert!(matches!(EntityId::new("bad\nid"), Err(IdError::ControlCharacter { .. })));
     /// ```
     EntityId,
-    "EntityId"
+    "EntityId",
+    MAX_ID_LEN,
+    "256"
+);
+
+validated_id!(
+    /// A short validated text value: non-empty, at most [`MAX_LABEL_LEN`] bytes, no control
+    /// characters. The one type for names that come from devices or users and end up in
+    /// labels, logs and documents (a plan or PPP profile name, a session key on a device).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::{IdError, Label, MAX_LABEL_LEN};
+    /// let plan: Label = "business".parse()?;
+    /// assert_eq!(plan.as_str(), "business");
+    /// assert_eq!(Label::new(""), Err(IdError::Empty));
+    /// assert!(matches!(Label::new("x".repeat(MAX_LABEL_LEN + 1)), Err(IdError::TooLong { .. })));
+    /// # Ok::<(), IdError>(())
+    /// ```
+    Label,
+    "Label",
+    MAX_LABEL_LEN,
+    "128"
 );
 
 /// What an [`EntityId`] says about itself through the path conventions of device-found entities.

@@ -50,7 +50,7 @@ mod topology;
 pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
 pub use dependency::{DependencyGroup, GroupFormatError, GroupMode};
 pub use entity::{Entity, EntityKind, Role};
-pub use id::{EntityId, IdError, IdPath, MAX_ID_LEN, TenantId};
+pub use id::{EntityId, IdError, IdPath, Label, MAX_ID_LEN, MAX_LABEL_LEN, TenantId};
 pub use incident::{
     CauseKind, CauseRole, Confidence, ConfidenceError, EntityReport, EntityStatus, Evidence,
     Incident, RootCause,
