@@ -35,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
+mod cause;
 mod dependency;
 mod entity;
 mod id;
@@ -48,6 +49,7 @@ mod subscribers;
 mod topology;
 
 pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
+pub use cause::ErrorCause;
 pub use dependency::{DependencyGroup, GroupFormatError, GroupMode};
 pub use entity::{Entity, EntityKind, Role};
 pub use id::{EntityId, IdError, IdPath, Label, MAX_ID_LEN, MAX_LABEL_LEN, TenantId};

@@ -100,14 +100,8 @@ pub fn to_adapter_error(device: &str, e: ClientError) -> AdapterError {
     match e {
         ClientError::Login { .. } => AdapterError::Authentication { device },
         ClientError::Timeout { operation, .. } => AdapterError::Timeout { device, operation },
-        e if e.is_unreachable() => AdapterError::Unreachable {
-            device,
-            reason: e.to_string(),
-        },
-        e => AdapterError::Protocol {
-            device,
-            message: e.to_string(),
-        },
+        e if e.is_unreachable() => AdapterError::unreachable(device, e),
+        e => AdapterError::protocol(device, e),
     }
 }
 
