@@ -113,7 +113,9 @@
 mod analysis;
 mod config;
 mod engine;
+mod evaluate;
 mod index;
+mod state;
 mod store;
 mod subscribers;
 
