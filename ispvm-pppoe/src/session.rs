@@ -10,7 +10,6 @@
 //! concentrator where 300 sessions dropped while 300 others connected shows churn 600, not 0.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -245,21 +244,6 @@ impl SessionSnapshot {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
-    }
-
-    /// Active sessions per plan; sessions without a known plan are counted in
-    /// [`SegmentCounts::unassigned`](crate::segments::SegmentCounts::unassigned).
-    #[must_use]
-    pub fn segments(&self) -> crate::segments::SegmentCounts {
-        let mut by_plan: BTreeMap<PlanName, u64> = BTreeMap::new();
-        let mut unassigned = 0u64;
-        for s in &self.sessions {
-            match &s.plan {
-                Some(p) => *by_plan.entry(p.clone()).or_insert(0) += 1,
-                None => unassigned += 1,
-            }
-        }
-        crate::segments::SegmentCounts::from_parts(by_plan, unassigned)
     }
 
     /// Compares this snapshot (the earlier one) with `later`, by session key, in one linear

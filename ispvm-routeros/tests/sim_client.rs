@@ -497,7 +497,10 @@ async fn adapter_maps_errors() {
     }
     assert_eq!(chain.len(), 3, "{chain:?}");
     assert!(chain[0].starts_with("not reconnecting"), "{chain:?}");
-    assert!(chain[1].starts_with("cannot connect to 127.0.0.1:"), "{chain:?}");
+    assert!(
+        chain[1].starts_with("cannot connect to 127.0.0.1:"),
+        "{chain:?}"
+    );
 }
 
 #[tokio::test]

@@ -295,16 +295,7 @@ fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 ///
 /// # Errors
 /// [`QueryError`] on stack underflow or an unknown operation.
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::{eval_query, Query, QueryWord};
-/// let q = Query::eq("type", "ether").or(Query::eq("type", "vlan"));
-/// let words: Vec<QueryWord> = q.words().iter().map(|w| QueryWord::parse(w).unwrap()).collect();
-/// let item = |name: &str| (name == "type").then_some(&b"vlan"[..]);
-/// assert_eq!(eval_query(&words, item), Ok(true));
-/// ```
-pub fn eval_query<'a>(
+pub(crate) fn eval_query<'a>(
     words: &[QueryWord],
     lookup: impl Fn(&str) -> Option<&'a [u8]>,
 ) -> Result<bool, QueryError> {
