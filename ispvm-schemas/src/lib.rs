@@ -43,6 +43,7 @@
 
 pub mod analysis;
 pub mod conformance;
+pub mod incident;
 pub mod ingest;
 pub mod registry;
 pub mod scenario;
