@@ -288,7 +288,12 @@ impl ConcentratorTracker {
                 Severity::Major
             };
             let event = Event::new(
-                format!("{}/pppoe.sessions.dropped/{}", self.id, at.to_rfc3339()),
+                format!(
+                    "{}/{}/{}",
+                    self.id,
+                    names::PPPOE_SESSIONS_DROPPED,
+                    at.to_rfc3339()
+                ),
                 at,
                 names::PPPOE_SESSIONS_DROPPED,
                 severity,

@@ -71,7 +71,10 @@ fn literal_uses(root: &Path) -> Vec<String> {
         let text = fs::read_to_string(&file).expect("source file is readable");
         for (line_no, line) in code_lines(&text) {
             for def in REGISTRY {
-                if line.contains(&format!("\"{}\"", def.name)) {
+                // The name as a whole literal, or as a part of a format string or path.
+                let quoted = format!("\"{}\"", def.name);
+                let in_format = format!("/{}/", def.name);
+                if line.contains(&quoted) || (line.contains('"') && line.contains(&in_format)) {
                     found.push(format!("{rel}:{line_no}: {}", def.name));
                 }
             }
@@ -106,12 +109,15 @@ fn the_check_finds_a_literal() {
     fs::write(dir.join("ispvm-fake").join("Cargo.toml"), "").unwrap();
     fs::write(
         src.join("lib.rs"),
-        "// \"device.up\" in a comment is fine\nconst A: &str = \"device.up\";\n#[cfg(test)]\nmod tests { const B: &str = \"device.cpu_pct\"; }\n",
+        "// \"device.up\" in a comment is fine\nconst A: &str = \"device.up\";\nfn f(x: &str) -> String { format!(\"{x}/pppoe.sessions.dropped/1\") }\n#[cfg(test)]\nmod tests { const B: &str = \"device.cpu_pct\"; }\n",
     )
     .unwrap();
     assert_eq!(
         literal_uses(&dir),
-        vec!["ispvm-fake/src/lib.rs:2: device.up".to_string()]
+        vec![
+            "ispvm-fake/src/lib.rs:2: device.up".to_string(),
+            "ispvm-fake/src/lib.rs:3: pppoe.sessions.dropped".to_string()
+        ]
     );
     fs::remove_dir_all(&dir).unwrap();
 }
