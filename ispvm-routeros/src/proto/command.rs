@@ -278,6 +278,7 @@ impl QueryWord {
 
 /// Compares two property values the way the simulator does: as integers when both are
 /// integers, else as bytes.
+#[cfg(any(feature = "sim", test))]
 fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<i128>().ok();
     match (num(a), num(b)) {
@@ -295,6 +296,7 @@ fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 ///
 /// # Errors
 /// [`QueryError`] on stack underflow or an unknown operation.
+#[cfg(any(feature = "sim", test))]
 pub(crate) fn eval_query<'a>(
     words: &[QueryWord],
     lookup: impl Fn(&str) -> Option<&'a [u8]>,

@@ -34,9 +34,11 @@ mod sentence;
 mod word;
 mod writer;
 
+#[cfg(any(feature = "sim", test))]
 pub(crate) use command::eval_query;
 pub use command::{Command, Query, QueryError, QueryWord};
 pub use decode::{Decoder, decode_sentence};
 pub use sentence::{Reply, ReplyError, ReplyKind, Sentence, Trap, TrapCategory, Value};
 pub use word::{DecodeError, EncodeError, Limits};
+#[cfg(any(feature = "sim", test))]
 pub(crate) use writer::SentenceWriter;

@@ -41,10 +41,12 @@ impl<'a, B: BufMut> SentenceWriter<'a, B> {
         self.word_of(&[word])
     }
 
-    /// Appends the attribute word `=name=value`.
+    /// Appends the attribute word `=name=value` (the simulator's replies; commands keep their
+    /// attributes as words of a [`Sentence`](super::Sentence)).
     ///
     /// # Errors
     /// As [`SentenceWriter::word_of`].
+    #[cfg(any(feature = "sim", test))]
     pub(crate) fn attr(&mut self, name: &[u8], value: &[u8]) -> Result<&mut Self, EncodeError> {
         self.word_of(&[b"=", name, b"=", value])
     }
@@ -53,6 +55,7 @@ impl<'a, B: BufMut> SentenceWriter<'a, B> {
     ///
     /// # Errors
     /// As [`SentenceWriter::word_of`].
+    #[cfg(any(feature = "sim", test))]
     pub(crate) fn tag(&mut self, tag: &[u8]) -> Result<&mut Self, EncodeError> {
         self.word_of(&[b".tag=", tag])
     }
