@@ -89,6 +89,9 @@ pub use snapshot::{
     BatchId, ChurnReport, IncidentClasses, IngestOutcome, IngestStats, RadiusRate, Snapshot,
 };
 
+#[doc(hidden)]
+pub mod embedding_guide;
+
 /// The crate README, compiled as documentation so its examples run as doc tests.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
