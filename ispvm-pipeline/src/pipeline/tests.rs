@@ -554,3 +554,42 @@ fn the_observation_log_keeps_what_the_engine_keeps() {
         Some(t(6))
     );
 }
+
+#[test]
+fn a_reload_drops_the_state_of_removed_entities() {
+    let mut p = pipeline();
+    p.ppp_active(&id("bras1"), t(0), &rows(0..10)).unwrap();
+    p.ingest_samples(&radius(0, 10.0, 10.0, 0.0, 0.0));
+    p.ingest_samples(&radius(1, 20.0, 20.0, 0.0, 0.0));
+    p.ingest_samples(&[sample(1, names::PPPOE_SESSIONS_ACTIVE, "bras1", 10.0)]);
+    assert_eq!(
+        (
+            p.sessions.len(),
+            p.churn.len(),
+            p.radius.len(),
+            p.history.len()
+        ),
+        (1, 1, 1, 1)
+    );
+    let mut b = TopologyBuilder::new("isp".parse().unwrap());
+    b.add_entity(Entity::new(id("agg1"), EntityKind::Device));
+    let change = p.replace_topology(b.build().unwrap());
+    assert_eq!((change.kept, change.removed), (1, 5));
+    assert_eq!(
+        (
+            p.sessions.len(),
+            p.churn.len(),
+            p.radius.len(),
+            p.history.len(),
+            p.auth.len()
+        ),
+        (0, 0, 0, 0, 0)
+    );
+    assert_eq!(
+        p.ppp_active(&id("bras1"), t(2), &rows(0..1)),
+        Err(PipelineError::UnknownEntity { id: id("bras1") })
+    );
+    let s = p.snapshot(t(2));
+    assert_eq!(s.analysis.entities.len(), 1);
+    assert!(s.churn.is_empty() && s.radius.is_empty());
+}
