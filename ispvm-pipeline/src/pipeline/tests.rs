@@ -593,3 +593,17 @@ fn a_reload_drops_the_state_of_removed_entities() {
     assert_eq!(s.analysis.entities.len(), 1);
     assert!(s.churn.is_empty() && s.radius.is_empty());
 }
+
+#[test]
+fn every_metric_a_rule_reads_is_registered() {
+    for name in CLASSIFIER_METRICS
+        .iter()
+        .chain(&OBSERVED_METRICS)
+        .chain(&RADIUS_COUNTERS)
+    {
+        assert!(
+            ispvm_schemas::registry::lookup(name).is_some(),
+            "{name} is not in the registry"
+        );
+    }
+}
