@@ -44,6 +44,7 @@
 //!   and counted in [`Snapshot::events_dropped`]).
 //!
 //! ## Example: a pipeline on simulated samples
+//! (`docs/embedding.md` starts from a simulated RouterOS router polled by the real client.)
 //! ```
 //! use ispvm_model::{DependencyGroup, Entity, EntityKind, GroupMode, Sample, SampleValue, TopologyBuilder};
 //! use ispvm_pipeline::{Pipeline, PipelineConfig};
