@@ -850,10 +850,21 @@ impl Pipeline {
         let changed =
             self.last_view.as_ref() != Some(&view) || !events.is_empty() || events_dropped > 0;
         self.last_view = Some(view);
-        self.open = analysis
+        let now: BTreeMap<String, Incident> = analysis
             .incidents
             .iter()
             .map(|i| (i.id.clone(), i.clone()))
+            .collect();
+        let opened: Vec<String> = analysis
+            .incidents
+            .iter()
+            .filter(|i| !self.open.contains_key(&i.id))
+            .map(|i| i.id.clone())
+            .collect();
+        let closed: Vec<Incident> = std::mem::replace(&mut self.open, now)
+            .into_iter()
+            .filter(|(id, _)| !self.open.contains_key(id))
+            .map(|(_, i)| i)
             .collect();
         self.sequence += 1;
         self.last_at = Some(self.last_at.map_or(at, |t| t.max(at)));
@@ -862,6 +873,8 @@ impl Pipeline {
             sequence: self.sequence,
             changed,
             analysis,
+            opened,
+            closed,
             classes,
             churn,
             radius,

@@ -607,3 +607,26 @@ fn every_metric_a_rule_reads_is_registered() {
         );
     }
 }
+
+#[test]
+fn snapshots_list_the_incidents_opened_and_closed_since_the_previous_one() {
+    let mut p = pipeline();
+    p.ingest_samples(&[sample(0, names::DEVICE_UP, "agg1", 1.0)]);
+    let s = p.snapshot(t(0));
+    assert!(s.opened.is_empty() && s.closed.is_empty());
+    p.poll_failed(&id("agg1"), t(1), PollFailure::Timeout)
+        .unwrap();
+    let s = p.snapshot(t(1));
+    assert_eq!(s.opened, ["inc-20260314T090100Z-agg1"]);
+    assert!(s.closed.is_empty());
+    let s = p.snapshot(t(2));
+    assert!(s.opened.is_empty() && s.closed.is_empty());
+    p.ingest_samples(&[sample(3, names::DEVICE_UP, "agg1", 1.0)]);
+    let s = p.snapshot(t(3));
+    assert!(s.analysis.incidents.is_empty());
+    assert_eq!(
+        s.closed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["inc-20260314T090100Z-agg1"]
+    );
+    assert_eq!(s.closed[0].summary, "agg1 down; 1 entity unreachable");
+}
