@@ -63,6 +63,10 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 .summary .n { display: block; font-size: 1.6em; font-weight: 700; }
 .summary li.alert { border-color: #c62828; background: #fdecec; }
 .figure { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
+@media screen and (min-width: 1000px) {
+  /* The drawing may use the whole window width, not only the text column. */
+  .figure { width: calc(100vw - 64px); margin-left: calc(50% - 50vw + 32px); }
+}
 svg.ispvm-topology { display: block; margin: 0 auto; max-width: 100%; height: auto; }
 .legend { display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 10px 0 0; padding: 0; list-style: none; font-size: 0.92em; }
 .legend li { display: flex; align-items: center; gap: 6px; }

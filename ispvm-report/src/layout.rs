@@ -39,6 +39,9 @@ pub(crate) const CLUSTER_LABEL_ROOM: f64 = 18.0;
 const CLUSTER_GAP: f64 = 22.0;
 /// Past this many dummy nodes, long edges are drawn straight (bounds the work on huge inputs).
 const MAX_DUMMIES: usize = 20_000;
+/// Up to this many nodes without a cluster get a column each (placed into the room the
+/// cluster boxes leave); more share one column (bounds the placement work).
+const MAX_OWN_COLUMNS: usize = 64;
 /// Ordering sweeps.
 const SWEEPS: usize = 12;
 /// Positioning rounds.
@@ -119,20 +122,44 @@ pub(crate) fn layered(graph: Graph<'_>) -> Layout {
     // cluster, everything is in column 0 and no box is drawn.
     let free = graph.cluster_widths.len();
     let grouped = graph.cluster_of.iter().any(|c| c.is_some_and(|c| c < free));
-    let column_of = |v: usize| -> usize {
-        if grouped {
+    // Without clusters everything is in column 0. With clusters, each cluster is a column
+    // (drawn with a box) and each node without a cluster is a column of its own (no box),
+    // placed afterwards into the room the boxes leave.
+    let unclustered = (0..n)
+        .filter(|&v| {
             graph
                 .cluster_of
                 .get(v)
                 .copied()
                 .flatten()
-                .filter(|&c| c < free)
-                .unwrap_or(free)
-        } else {
-            0
-        }
+                .is_none_or(|c| c >= free)
+        })
+        .count();
+    let mut node_column: Vec<usize> = Vec::with_capacity(n);
+    let mut columns = if !grouped {
+        1
+    } else if unclustered <= MAX_OWN_COLUMNS {
+        free
+    } else {
+        free + 1
     };
-    let columns = if grouped { free + 1 } else { 1 };
+    for v in 0..n {
+        let cluster = graph
+            .cluster_of
+            .get(v)
+            .copied()
+            .flatten()
+            .filter(|&c| c < free);
+        node_column.push(match (grouped, cluster) {
+            (false, _) => 0,
+            (true, Some(c)) => c,
+            (true, None) if unclustered <= MAX_OWN_COLUMNS => {
+                columns += 1;
+                columns - 1
+            }
+            (true, None) => free,
+        });
+    }
 
     // Dummy nodes: every edge spanning k > 1 layers gets k - 1 bends, in the column of its
     // dependent (the edge enters the dependent's site early and runs down inside it).
@@ -142,7 +169,6 @@ pub(crate) fn layered(graph: Graph<'_>) -> Layout {
         .sum();
     let with_dummies = total_span <= MAX_DUMMIES;
     let mut node_layer = layer.clone();
-    let mut node_column: Vec<usize> = (0..n).map(column_of).collect();
     let mut width = widths.to_vec();
     let mut chains: Vec<((usize, usize), Vec<usize>)> = Vec::with_capacity(pairs.len());
     for &(a, b) in &pairs {
@@ -239,18 +265,32 @@ pub(crate) fn layered(graph: Graph<'_>) -> Layout {
         }
     }
     let pad = if grouped { CLUSTER_PAD } else { 0.0 };
-    let mut by_rank: Vec<usize> = (0..columns).collect();
-    by_rank.sort_by_key(|&c| (rank[c], c));
-    let mut column_left = vec![0.0f64; columns];
-    let mut cursor = MARGIN + pad;
-    for &c in &by_rank {
-        if !used[c] && column_width[c] == 0.0 {
-            column_left[c] = cursor;
-            continue;
-        }
-        column_left[c] = cursor;
-        cursor += column_width[c] + 2.0 * pad + CLUSTER_GAP;
+    let mut extent: Vec<Option<(usize, usize)>> = vec![None; columns];
+    for (v, &c) in node_column.iter().enumerate() {
+        let l = node_layer[v];
+        extent[c] = Some(extent[c].map_or((l, l), |(t, b)| (t.min(l), b.max(l))));
     }
+    // Where each node sits in its column's row, 0 (left) .. 1 (right).
+    let mut relative = vec![0.5f64; total];
+    for row in &segments {
+        for seg in row {
+            for (i, &v) in seg.iter().enumerate() {
+                relative[v] = (i as f64 + 0.5) / seg.len() as f64;
+            }
+        }
+    }
+    let column_left = place_columns(
+        &Columns {
+            extent: &extent,
+            width: &column_width,
+            rank: &rank,
+            boxes: if grouped { free } else { 0 },
+            pad,
+        },
+        &node_column,
+        &relative,
+        &pairs,
+    );
     let mut x = vec![0.0f64; total];
     for row in &segments {
         for (c, seg) in row.iter().enumerate() {
@@ -364,6 +404,138 @@ pub(crate) fn layered(graph: Graph<'_>) -> Layout {
             y_of(depth.saturating_sub(1)) + NODE_HEIGHT / 2.0 + pad + MARGIN
         },
     }
+}
+
+/// The columns to place.
+#[derive(Debug, Clone, Copy)]
+struct Columns<'a> {
+    /// First and last layer of each column (`None`: empty).
+    extent: &'a [Option<(usize, usize)>],
+    /// Width of each column's band.
+    width: &'a [f64],
+    /// Left-to-right rank of each column.
+    rank: &'a [usize],
+    /// Columns `0..boxes` are drawn with a box.
+    boxes: usize,
+    /// Padding between a band and its box.
+    pad: f64,
+}
+
+/// The left edge of each column's band. Columns with a box (`boxed`) are placed first, in rank
+/// order, each as far left as the boxes already placed in its layers allow (a skyline: a box
+/// spanning the top layers may sit above one spanning the bottom layers). The other columns
+/// follow in rank order, each at the free spot of its layers nearest to the centre of the
+/// columns it has edges to. Finally everything is shifted so the leftmost box starts at the
+/// margin.
+fn place_columns(
+    cols: &Columns<'_>,
+    node_column: &[usize],
+    relative: &[f64],
+    pairs: &BTreeSet<(usize, usize)>,
+) -> Vec<f64> {
+    let Columns {
+        extent,
+        width,
+        rank,
+        boxes,
+        pad,
+    } = *cols;
+    let boxed = |c: usize| c < boxes;
+    let columns = extent.len();
+    let depth = extent
+        .iter()
+        .flatten()
+        .map(|&(_, b)| b + 1)
+        .max()
+        .unwrap_or(0);
+    let mut by_rank: Vec<usize> = (0..columns).filter(|&c| extent[c].is_some()).collect();
+    by_rank.sort_by_key(|&c| (rank[c], c));
+    // Occupied outer intervals per layer.
+    let mut occupied: Vec<Vec<(f64, f64)>> = vec![Vec::new(); depth];
+    let mut sky = vec![0.0f64; depth];
+    let mut left = vec![0.0f64; columns];
+    let mut placed = vec![false; columns];
+    for &c in by_rank.iter().filter(|&&c| boxed(c)) {
+        let Some((t, b)) = extent[c] else { continue };
+        let outer = width[c] + 2.0 * pad;
+        let x = (t..=b).map(|l| sky[l]).fold(0.0f64, f64::max);
+        for l in t..=b {
+            sky[l] = x + outer + CLUSTER_GAP;
+            occupied[l].push((x, x + outer));
+        }
+        left[c] = x + pad;
+        placed[c] = true;
+    }
+    // For each column, the nodes of other columns it has edges to.
+    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); columns];
+    for &(a, b) in pairs {
+        let (ca, cb) = (node_column[a], node_column[b]);
+        if ca != cb {
+            neighbours[ca].push(b);
+            neighbours[cb].push(a);
+        }
+    }
+    // The others by where the boxes pull them (then by index: input order), those tied only
+    // to other free columns last.
+    let pull = |c: usize, placed: &[bool], left: &[f64]| -> Option<f64> {
+        let near: Vec<f64> = neighbours[c]
+            .iter()
+            .filter(|&&u| placed[node_column[u]])
+            .map(|&u| left[node_column[u]] + width[node_column[u]] * relative[u])
+            .collect();
+        (!near.is_empty()).then(|| near.iter().sum::<f64>() / near.len() as f64)
+    };
+    let mut rest: Vec<(f64, usize)> = by_rank
+        .iter()
+        .filter(|&&c| !boxed(c))
+        .map(|&c| (pull(c, &placed, &left).unwrap_or(f64::INFINITY), c))
+        .collect();
+    rest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (_, c) in rest {
+        let Some((t, b)) = extent[c] else { continue };
+        let w = width[c];
+        let intervals: Vec<(f64, f64)> =
+            (t..=b).flat_map(|l| occupied[l].iter().copied()).collect();
+        let rightmost = intervals
+            .iter()
+            .map(|&(_, hi)| hi + NODE_GAP)
+            .fold(0.0f64, f64::max);
+        let desired = pull(c, &placed, &left).unwrap_or(rightmost + w / 2.0);
+        let fits = |x: f64| {
+            intervals
+                .iter()
+                .all(|&(lo, hi)| x + w + NODE_GAP <= lo + 1e-9 || x >= hi + NODE_GAP - 1e-9)
+        };
+        let mut best = rightmost;
+        let mut candidates = vec![desired - w / 2.0];
+        for &(lo, hi) in &intervals {
+            candidates.push(hi + NODE_GAP);
+            candidates.push(lo - NODE_GAP - w);
+        }
+        // Nearest to the wish; between equally near spots the right one, so that columns
+        // placed later (ranked further right) tend to stay right of earlier ones.
+        let cost = |x: f64| (x + w / 2.0 - desired).abs() - x * 1e-9;
+        for x in candidates {
+            if cost(x) < cost(best) && fits(x) {
+                best = x;
+            }
+        }
+        for row in &mut occupied[t..=b] {
+            row.push((best, best + w));
+        }
+        left[c] = best;
+        placed[c] = true;
+    }
+    let min_left = (0..columns)
+        .filter(|&c| extent[c].is_some())
+        .map(|c| left[c] - if boxed(c) { pad } else { 0.0 })
+        .fold(f64::INFINITY, f64::min);
+    let shift = if min_left.is_finite() {
+        MARGIN - min_left
+    } else {
+        MARGIN
+    };
+    left.iter().map(|x| x + shift).collect()
 }
 
 fn set_positions(rows: &[Vec<usize>], pos: &mut [usize]) {
