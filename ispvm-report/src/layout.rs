@@ -924,3 +924,86 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_graph() -> impl Strategy<Value = (Vec<f64>, Vec<(usize, usize)>, Vec<Option<usize>>)> {
+        (2usize..28).prop_flat_map(|n| {
+            (
+                proptest::collection::vec(60.0f64..200.0, n),
+                proptest::collection::vec((0..n, 0..n), 0..n * 2),
+                proptest::collection::vec(proptest::option::of(0usize..4), n),
+            )
+                .prop_map(|(w, e, c)| {
+                    // Edges from the smaller index to the larger: a DAG, 0..n is topological.
+                    let e = e
+                        .into_iter()
+                        .filter(|(a, b)| a != b)
+                        .map(|(a, b)| (a.min(b), a.max(b)))
+                        .collect();
+                    (w, e, c)
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn boxes_hold_exactly_their_nodes_and_nothing_overlaps((widths, edges, cluster_of) in arb_graph()) {
+            let n = widths.len();
+            let order: Vec<usize> = (0..n).collect();
+            let l = layered(Graph {
+                widths: &widths,
+                edges: &edges,
+                order: &order,
+                cluster_of: &cluster_of,
+                cluster_widths: &[50.0, 80.0, 120.0, 40.0],
+            });
+            for &(a, b) in &edges {
+                prop_assert!(l.nodes[a].y < l.nodes[b].y);
+            }
+            let rect = |v: usize| {
+                let p = l.nodes[v];
+                (p.x - widths[v] / 2.0, p.y - NODE_HEIGHT / 2.0, p.x + widths[v] / 2.0, p.y + NODE_HEIGHT / 2.0)
+            };
+            for a in 0..n {
+                let ra = rect(a);
+                prop_assert!(ra.0 >= MARGIN - 1e-6 && ra.2 <= l.width - MARGIN + 1e-6);
+                prop_assert!(ra.1 >= 0.0 && ra.3 <= l.height);
+                for b in a + 1..n {
+                    let rb = rect(b);
+                    // Two boxes are at least NODE_GAP apart, or 2 * DUMMY_GAP with an
+                    // edge bend between them.
+                    let gap = 2.0 * DUMMY_GAP - 1e-6;
+                    let apart = ra.2 + gap <= rb.0 || rb.2 + gap <= ra.0
+                        || ra.3 <= rb.1 || rb.3 <= ra.1;
+                    prop_assert!(apart, "{a} {ra:?} and {b} {rb:?} overlap");
+                }
+            }
+            for (i, b) in l.clusters.iter().enumerate() {
+                prop_assert!(b.x >= 0.0 && b.x + b.width <= l.width + 1e-6);
+                prop_assert!(b.y >= 0.0 && b.y + b.height <= l.height + 1e-6);
+                for v in 0..n {
+                    let r = rect(v);
+                    let inside = r.0 >= b.x - 1e-6 && r.2 <= b.x + b.width + 1e-6
+                        && r.1 >= b.y - 1e-6 && r.3 <= b.y + b.height + 1e-6;
+                    let touches = r.0 < b.x + b.width && r.2 > b.x && r.1 < b.y + b.height && r.3 > b.y;
+                    if cluster_of[v] == Some(b.cluster) {
+                        prop_assert!(inside, "{v} outside its box {b:?}");
+                    } else {
+                        prop_assert!(!touches, "{v} {r:?} inside the box {b:?} of another cluster");
+                    }
+                }
+                for c in &l.clusters[i + 1..] {
+                    let apart = b.x + b.width < c.x || c.x + c.width < b.x
+                        || b.y + b.height < c.y || c.y + c.height < b.y;
+                    prop_assert!(apart, "{b:?} and {c:?} overlap");
+                }
+            }
+        }
+    }
+}

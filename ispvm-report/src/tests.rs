@@ -449,6 +449,47 @@ fn timeline_is_rendered_in_order() {
     assert!(a < b, "entries keep the order given");
 }
 
+#[test]
+fn the_svg_style_sheet_has_the_colours_of_the_drawing() {
+    // The presentation attributes (for a standalone SVG) and the class rules (for recolouring)
+    // must agree, or a recoloured node would look different from a freshly drawn one.
+    for (status, _) in view::LEGEND {
+        let look = view::look(Some(status));
+        let s = status.as_str();
+        let rect = format!(
+            ".ispvm-topology .node.status-{s} > rect {{ fill: {}; stroke: {};{} }}",
+            look.fill,
+            look.stroke,
+            if look.dashed {
+                " stroke-dasharray: 5 3;"
+            } else {
+                ""
+            }
+        );
+        assert!(svg::STYLE.contains(&rect), "{rect}");
+        let text = format!(
+            ".ispvm-topology .node.status-{s} text {{ fill: {}; }}",
+            look.text
+        );
+        assert!(svg::STYLE.contains(&text), "{text}");
+        let lost = format!(".ispvm-topology .edge.status-{s}");
+        assert_eq!(
+            svg::STYLE.contains(&lost),
+            view::unavailable(Some(status)),
+            "{s}"
+        );
+    }
+    assert!(svg::STYLE.contains(&format!(
+        ".ispvm-topology .node.cause > rect {{ stroke: {}; stroke-width: 3; }}",
+        view::CAUSE_STROKE
+    )));
+    assert!(svg::STYLE.contains(&format!(
+        "stroke: {}; stroke-width: 1.4;",
+        view::EDGE_COLOUR
+    )));
+    assert!(svg::STYLE.contains(&format!("stroke: {}; marker-end", view::EDGE_LOST_COLOUR)));
+}
+
 fn arb_case() -> impl Strategy<Value = (Topology, AnalysisDocument)> {
     let statuses = [
         EntityStatus::Up,
