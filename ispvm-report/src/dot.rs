@@ -11,7 +11,7 @@ use super::view::{self, CAUSE_STROKE, EDGE_COLOUR, EDGE_LOST_COLOUR, View};
 
 const FONT: &str = "Helvetica,Arial,sans-serif";
 
-/// Renders the topology as Graphviz DOT (see [`render_dot`](super::render_dot)).
+/// Renders the topology as Graphviz DOT (see [`dot`](crate::dot())).
 pub(crate) fn render(topology: &Topology, analysis: &AnalysisDocument) -> String {
     let view = View::new(analysis);
     let mut out = String::with_capacity(256 + topology.entities().len() * 160);

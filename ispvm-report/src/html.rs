@@ -170,7 +170,7 @@ fn id_list(out: &mut String, ids: &[impl AsRef<str>]) {
     }
 }
 
-/// Renders the whole page (see [`render_html`](super::render_html)).
+/// Renders the whole page (see [`html`](crate::html())).
 pub(crate) fn render(
     topology: &Topology,
     analysis: &AnalysisDocument,

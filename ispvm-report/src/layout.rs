@@ -930,7 +930,10 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    fn arb_graph() -> impl Strategy<Value = (Vec<f64>, Vec<(usize, usize)>, Vec<Option<usize>>)> {
+    /// Node widths, edges, cluster of each node.
+    type Case = (Vec<f64>, Vec<(usize, usize)>, Vec<Option<usize>>);
+
+    fn arb_graph() -> impl Strategy<Value = Case> {
         (2usize..28).prop_flat_map(|n| {
             (
                 proptest::collection::vec(60.0f64..200.0, n),
@@ -987,12 +990,12 @@ mod properties {
             for (i, b) in l.clusters.iter().enumerate() {
                 prop_assert!(b.x >= 0.0 && b.x + b.width <= l.width + 1e-6);
                 prop_assert!(b.y >= 0.0 && b.y + b.height <= l.height + 1e-6);
-                for v in 0..n {
+                for (v, cluster) in cluster_of.iter().enumerate() {
                     let r = rect(v);
                     let inside = r.0 >= b.x - 1e-6 && r.2 <= b.x + b.width + 1e-6
                         && r.1 >= b.y - 1e-6 && r.3 <= b.y + b.height + 1e-6;
                     let touches = r.0 < b.x + b.width && r.2 > b.x && r.1 < b.y + b.height && r.3 > b.y;
-                    if cluster_of[v] == Some(b.cluster) {
+                    if *cluster == Some(b.cluster) {
                         prop_assert!(inside, "{v} outside its box {b:?}");
                     } else {
                         prop_assert!(!touches, "{v} {r:?} inside the box {b:?} of another cluster");
