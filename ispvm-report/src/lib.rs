@@ -351,5 +351,10 @@ pub fn html(topology: &Topology, analysis: &AnalysisDocument, options: &ReportOp
     html::render(topology, analysis, options)
 }
 
+/// The crate README, compiled so that its example runs as a doc test.
+#[doc = include_str!("../README.md")]
+#[doc(hidden)]
+pub mod readme {}
+
 #[cfg(test)]
 mod tests;
