@@ -151,8 +151,13 @@ fn path_d(pts: &[Point]) -> String {
     d
 }
 
-/// Appends the `<svg>` of `topology` (see [`svg()`](crate::svg())).
-pub(crate) fn render(out: &mut String, topology: &Topology, view: &View<'_>, options: &SvgOptions) {
+/// Appends the `<svg>` of `topology` (see [`svg()`](crate::svg())); returns its width.
+pub(crate) fn render(
+    out: &mut String,
+    topology: &Topology,
+    view: &View<'_>,
+    options: &SvgOptions,
+) -> f64 {
     // Entities sorted by id: the drawing depends on content only, not on insertion order.
     let mut sorted: Vec<usize> = (0..topology.entities().len()).collect();
     let all = topology.entities();
@@ -420,4 +425,5 @@ pub(crate) fn render(out: &mut String, topology: &Topology, view: &View<'_>, opt
         out.push('\n');
     }
     out.push_str("</g>\n</svg>\n");
+    lay.width
 }

@@ -389,6 +389,10 @@ fn large_topologies_are_listed_not_drawn() {
     assert!(page.contains("id=\"topology-too-large\""));
     assert!(page.contains("The topology has 3 entities, more than the 2 this report draws."));
     assert!(!page.contains("<svg"));
+    assert!(
+        !page.contains("svg.ispvm-topology { min-width"),
+        "no drawing, no size rule"
+    );
     assert_eq!(page.matches("<article class=\"incident\"").count(), 1);
 }
 
@@ -447,6 +451,26 @@ fn timeline_is_rendered_in_order() {
         .unwrap();
     let b = page.find("polling starts</li>").unwrap();
     assert!(a < b, "entries keep the order given");
+}
+
+#[test]
+fn the_drawing_shrinks_to_three_quarters_at_most_on_screen() {
+    let (topology, analysis) = small();
+    let page = html(&topology, &analysis, &ReportOptions::default());
+    let svg = svg(&topology, &analysis, &SvgOptions::default());
+    let width: f64 = svg
+        .split("width=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(page.contains(&format!(
+        "@media screen {{ svg.ispvm-topology {{ min-width: {}px; }} }}",
+        (width * 0.75).round()
+    )));
+    // The page draws the same SVG.
+    assert!(page.contains(&svg));
 }
 
 #[test]
