@@ -232,7 +232,8 @@ pub fn text(analysis: &AnalysisDocument, options: &TextOptions) -> String {
 /// One node per entity and one edge per group membership, from the member to its dependent;
 /// `any` and `k of n` groups give dashed edges labelled `any of 2`, `2 of 3`. Nodes are filled by
 /// status (suppressed ones grey), root causes have a thick dark red outline, and edges leaving
-/// an unavailable entity are red. Nodes and edges are sorted by id, so the output depends only
+/// an unavailable entity are red. The entities of each site are grouped in a labelled cluster
+/// (`subgraph "cluster_<site>"`). Nodes, sites and edges are sorted, so the output depends only
 /// on the content of the inputs, and every id is quoted and escaped (quotes, backslashes,
 /// `/`, any Unicode). Entities the analysis does not mention are drawn as `unknown`.
 ///

@@ -87,6 +87,62 @@ digraph "ispvm" {
 }
 
 #[test]
+fn dot_groups_sites_in_clusters_exactly() {
+    let mut b = TopologyBuilder::new("t".parse().unwrap());
+    b.add_entity(Entity::new(id("core"), EntityKind::Device).with_site(r#"dc "1"\"#));
+    b.add_entity(Entity::new(id("agg2"), EntityKind::Device).with_site("pop-a"));
+    b.add_entity(Entity::new(id("agg1"), EntityKind::Device).with_site("pop-a"));
+    b.add_entity(Entity::new(id("up"), EntityKind::Service));
+    b.add_group(DependencyGroup::new(
+        id("agg1"),
+        GroupMode::All,
+        vec![id("core")],
+    ));
+    b.add_group(DependencyGroup::new(
+        id("agg2"),
+        GroupMode::All,
+        vec![id("core")],
+    ));
+    b.add_group(DependencyGroup::new(
+        id("up"),
+        GroupMode::All,
+        vec![id("core")],
+    ));
+    let topology = b.build().unwrap();
+    let analysis = AnalysisDocument::new(
+        "t".parse().unwrap(),
+        at("2026-01-01T00:00:00Z"),
+        vec![EntityReport::new(id("core"), EntityStatus::Up)],
+        vec![],
+    );
+    let want = r##"// ispvm topology: edges point from a member to its dependent; dashed edges belong to
+// `any` and `k of n` groups; thick dark red outlines mark root causes.
+digraph "ispvm" {
+  graph [rankdir=TB, labelloc=t, fontname="Helvetica,Arial,sans-serif", label="t at 2026-01-01T00:00:00Z"];
+  node [shape=box, style="rounded,filled", fontname="Helvetica,Arial,sans-serif", fontsize=11];
+  edge [color="#607d8b", fontname="Helvetica,Arial,sans-serif", fontsize=9, arrowsize=0.7];
+  "agg1" [label="agg1\nunknown", tooltip="device", fillcolor="#ffffff", fontcolor="#424242", style="rounded,filled,dashed", color="#9e9e9e"];
+  "agg2" [label="agg2\nunknown", tooltip="device", fillcolor="#ffffff", fontcolor="#424242", style="rounded,filled,dashed", color="#9e9e9e"];
+  "core" [label="core\nup", tooltip="device", fillcolor="#d7f0d8", fontcolor="#1b3d1d", color="#2e7d32"];
+  "up" [label="up\nunknown", tooltip="service", fillcolor="#ffffff", fontcolor="#424242", style="rounded,filled,dashed", color="#9e9e9e"];
+  subgraph "cluster_dc \"1\"\\" {
+    label="dc \"1\"\\"; style="rounded"; color="#b0bec5"; fontsize=10;
+    "core";
+  }
+  subgraph "cluster_pop-a" {
+    label="pop-a"; style="rounded"; color="#b0bec5"; fontsize=10;
+    "agg1";
+    "agg2";
+  }
+  "core" -> "agg1";
+  "core" -> "agg2";
+  "core" -> "up";
+}
+"##;
+    assert_eq!(dot(&topology, &analysis), want);
+}
+
+#[test]
 fn dot_escapes_hostile_ids_and_shows_group_modes() {
     let names = [r#"q"uote"#, r"back\slash\", "core/ge-0/0/1", "ünï😀", "up3"];
     let mut b = TopologyBuilder::new("t".parse().unwrap());
