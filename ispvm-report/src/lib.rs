@@ -5,10 +5,10 @@
 //! external program.
 //!
 //! ```text
-//!                                       ┌─> text()  ─> terminal / `ispvm-analyze --format text`
-//! Topology ─┐                           ├─> dot()   ─> topology.dot  (Graphviz)
-//!           ├─> ispvm-rca ─> Analysis ──┼─> svg()   ─> an <svg> to embed (live pages recolour it)
-//! samples  ─┘   (ispvm-pipeline)        └─> html()  ─> report.html   (self-contained page)
+//!                                                ┌─> text()  ─> terminal, `ispvm-analyze --format text`
+//! Topology ─────┐                                ├─> dot()   ─> topology.dot  (Graphviz)
+//!               ├─> ispvm-rca ─> AnalysisDocument┼─> svg()   ─> an <svg> to embed (live pages recolour it)
+//! observations ─┘                  (+ Topology)  └─> html()  ─> report.html   (self-contained page)
 //! ```
 //!
 //! The drawing puts upstream entities at the top and draws one arrow from each group member to
