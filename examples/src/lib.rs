@@ -2,4 +2,3 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
-pub mod report;

@@ -1,5 +1,6 @@
 //! `topology.dot`: the topology as a Graphviz digraph, coloured by the analysis.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::SecondsFormat;
@@ -10,8 +11,10 @@ use super::escape::{dot_into, dot_quoted};
 use super::view::{self, CAUSE_STROKE, EDGE_COLOUR, EDGE_LOST_COLOUR, View};
 
 const FONT: &str = "Helvetica,Arial,sans-serif";
+/// Outline of a site's cluster (as in the SVG).
+const SITE_STROKE: &str = "#b0bec5";
 
-/// Renders the topology as Graphviz DOT (see [`render_dot`](super::render_dot)).
+/// Renders the topology as Graphviz DOT (see [`dot`](crate::dot())).
 pub(crate) fn render(topology: &Topology, analysis: &AnalysisDocument) -> String {
     let view = View::new(analysis);
     let mut out = String::with_capacity(256 + topology.entities().len() * 160);
@@ -81,6 +84,26 @@ pub(crate) fn render(topology: &Topology, analysis: &AnalysisDocument) -> String
             }
         }
         out.push_str("];\n");
+    }
+
+    // Sites as Graphviz clusters (a labelled box around their entities), by site name.
+    let mut sites: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in &entities {
+        if let Some(site) = e.site.as_deref() {
+            sites.entry(site).or_default().push(e.id.as_str());
+        }
+    }
+    for (site, ids) in &sites {
+        let _ = writeln!(
+            out,
+            "  subgraph {} {{\n    label={}; style=\"rounded\"; color=\"{SITE_STROKE}\"; fontsize=10;",
+            dot_quoted(&format!("cluster_{site}")),
+            dot_quoted(site)
+        );
+        for id in ids {
+            let _ = writeln!(out, "    {};", dot_quoted(id));
+        }
+        out.push_str("  }\n");
     }
 
     // Edges member -> dependent, one per group membership, sorted.
