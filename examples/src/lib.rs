@@ -1,6 +1,7 @@
 //! Shared helpers of the ispvm example binaries.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod demo;
 pub mod observe;
 pub mod report;

@@ -42,6 +42,7 @@ mod incident;
 mod ingest;
 mod maintenance;
 mod observation;
+pub mod quote;
 mod subscribers;
 mod topology;
 
