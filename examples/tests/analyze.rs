@@ -141,7 +141,7 @@ fn errors_never_echo_a_huge_value_whole() {
         text(&out.stderr),
         format!(
             "ispvm-analyze: invalid scenario at /dependencies/0/members: dependency #0 (a needs all of [{}…): unknown member {y80}…\n",
-            "y".repeat(71)
+            "y".repeat(72)
         )
     );
 }

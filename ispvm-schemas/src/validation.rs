@@ -252,7 +252,13 @@ fn bounded_message(e: &jsonschema::ValidationError<'_>) -> String {
     // The message quotes the instance as compact JSON; cut that quote first, as a whole.
     let instance = e.instance.to_string();
     let message = if instance.chars().count() > MAX_QUOTED_CHARS {
-        message.replacen(&instance, &bounded(&instance).to_string(), 1)
+        // A string keeps its quotes around the cut text.
+        let shown = match &*e.instance {
+            Value::String(s) => serde_json::to_string(&bounded(s).to_string())
+                .unwrap_or_else(|_| bounded(&instance).to_string()),
+            _ => bounded(&instance).to_string(),
+        };
+        message.replacen(&instance, &shown, 1)
     } else {
         message
     };

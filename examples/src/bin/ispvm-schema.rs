@@ -132,6 +132,10 @@ fn read_input(file: &str) -> Result<Vec<u8>, String> {
     })
 }
 
+fn root(message: impl Into<String>) -> Vec<SchemaError> {
+    vec![SchemaError::new("", message)]
+}
+
 fn validate_file(file: &str, kind: Option<DocumentKind>) -> Result<DocumentKind, Vec<SchemaError>> {
     let bytes = read_input(file).map_err(root)?;
     let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
