@@ -317,7 +317,7 @@ fn validate(
         if let Err(first) = index.insert(entities, i) {
             return Err(TopologyError::DuplicateEntity {
                 id: e.id.clone(),
-                first: first as usize,
+                first,
                 second: i,
             });
         }
