@@ -270,6 +270,7 @@ fn serde_item_message(doc: &Value, pointer: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ispvm_model::EntityId;
 
     fn doc(entities: &str, extra: &str) -> Vec<u8> {
         format!(r#"{{"schema":"ispvm.scenario/v1","tenant":"t","entities":{entities}{extra}}}"#)
@@ -359,6 +360,26 @@ mod tests {
             }
         );
         assert_eq!(e.pointer(), None);
+    }
+
+    #[test]
+    fn ids_are_shared_whatever_the_order() {
+        let same = |a: &EntityId, b: &EntityId| std::ptr::eq(a.as_str(), b.as_str());
+        for bytes in [
+            doc(
+                AB,
+                r#","dependencies":[{"dependent":"a","mode":"all","members":["b"]}]"#,
+            ),
+            br#"{"dependencies":[{"dependent":"a","mode":"all","members":["b"]}],
+                "schema":"ispvm.scenario/v1","tenant":"t",
+                "entities":[{"id":"a","kind":"device"},{"id":"b","kind":"device"}]}"#
+                .to_vec(),
+        ] {
+            let s = parse(&bytes).unwrap();
+            let (e, g) = (s.topology.entities(), &s.topology.groups()[0]);
+            assert!(same(&e[0].id, &g.dependent));
+            assert!(same(&e[1].id, &g.members[0]));
+        }
     }
 
     #[test]

@@ -74,11 +74,15 @@ impl Drop for Sharing {
     }
 }
 
-/// Remembers `id` for sharing (when [`Sharing`] is on).
-fn remember(id: &EntityId) {
+/// Remembers `id` for sharing (when [`Sharing`] is on), or swaps it for the equal id read
+/// before (a file may list dependencies before entities).
+fn remember(id: &mut EntityId) {
     IDS.with(|ids| {
         if let Some(set) = ids.borrow_mut().as_mut() {
-            set.get_or_insert_with(id.as_str(), |_| id.clone());
+            let shared = set.get_or_insert_with(id.as_str(), |_| id.clone());
+            if !std::ptr::eq(shared.as_str(), id.as_str()) {
+                *id = shared.clone();
+            }
         }
     });
 }
@@ -89,8 +93,8 @@ fn shared_id(s: &str) -> Result<EntityId, ispvm_model::IdError> {
     match known {
         Some(id) => Ok(id),
         None => {
-            let id = EntityId::new(s)?;
-            remember(&id);
+            let mut id = EntityId::new(s)?;
+            remember(&mut id);
             Ok(id)
         }
     }
@@ -251,8 +255,8 @@ struct EntityWire(Entity);
 
 impl<'de> Deserialize<'de> for EntityWire {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let e = Entity::deserialize(d)?;
-        remember(&e.id);
+        let mut e = Entity::deserialize(d)?;
+        remember(&mut e.id);
         Ok(EntityWire(e))
     }
 }
