@@ -94,6 +94,8 @@ fn run(args: &Args) -> Result<Analysis, Invalid> {
     engine
         .observe_batch(&scenario.observations)
         .map_err(|e| invalid("/observations", e))?;
+    // The engine keeps what it needs: free the input before the analysis is made.
+    drop(scenario.observations);
     Ok(engine.evaluate(at))
 }
 
