@@ -5,7 +5,9 @@
 //!   or is not valid); `ispvm-poll` adds 3 when the device cannot be reached or refuses the login
 //!   (worth retrying later).
 //! - Logs ([`init_tracing`]): `tracing` events to standard error, filtered by `RUST_LOG`
-//!   (default `warn`), so standard output stays the program's result.
+//!   (default `error`: a failure is reported as the program's own one line on standard error;
+//!   `RUST_LOG=warn` or `RUST_LOG=ispvm_routeros=debug` shows more), so standard output stays
+//!   the program's result.
 //! - Input ([`read_input`]): a file, or standard input for `-`, refused past a size limit.
 
 use std::io::Read;
@@ -45,11 +47,11 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Starts logging to standard error, filtered by `RUST_LOG` (`warn` when unset or invalid).
+/// Starts logging to standard error, filtered by `RUST_LOG` (`error` when unset or invalid).
 /// Calling it again does nothing.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
     // Fails only when a subscriber is already set: keep that one.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

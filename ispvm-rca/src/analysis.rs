@@ -232,7 +232,7 @@ impl Analysis {
     ///
     /// let mut b = TopologyBuilder::new("demo-isp".parse()?);
     /// b.add_entity(Entity::new("agg1".parse()?, EntityKind::Device));
-    /// let engine = Engine::new(b.build()?, EngineConfig::default());
+    /// let mut engine = Engine::new(b.build()?, EngineConfig::default());
     /// let analysis = engine.evaluate("2026-01-01T00:00:00Z".parse()?);
     /// assert_eq!(
     ///     serde_json::to_string(&analysis.document_view())?,
