@@ -370,3 +370,18 @@ fn where_robust_impact_and_the_contract_rule_differ() {
         o("degraded", 320, &[&dropped(3199, 2879, 320)])
     );
 }
+
+#[test]
+fn logs_go_to_stderr_and_never_change_the_output() {
+    let path = scenario_path("dual-uplink-both-down.json");
+    let quiet = run(&[path.to_str().unwrap()]);
+    let loud = Command::new(BIN)
+        .arg(&path)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(loud.status.code(), Some(0));
+    assert_eq!(text(&quiet.stdout), text(&loud.stdout));
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+}
