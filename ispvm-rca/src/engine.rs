@@ -5,6 +5,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ispvm_model::quote::bounded;
 use ispvm_model::{
     EntityId, MaintenanceWindow, Observation, ObservationValue, SessionReading, Topology,
 };
@@ -22,13 +23,13 @@ pub const SESSIONS_METRIC: &str = "pppoe.sessions.active";
 #[non_exhaustive]
 pub enum EngineError {
     /// An observation or maintenance window names an entity the topology does not have.
-    #[error("unknown entity {id}")]
+    #[error("unknown entity {}", bounded(.id.as_str()))]
     UnknownEntity {
         /// The unknown id.
         id: EntityId,
     },
     /// An item of a batch names an unknown entity; no item of the batch was applied.
-    #[error("item {index} of the batch: unknown entity {id}")]
+    #[error("item {index} of the batch: unknown entity {}", bounded(.id.as_str()))]
     UnknownEntityInBatch {
         /// Zero-based position in the batch.
         index: usize,
@@ -36,7 +37,7 @@ pub enum EngineError {
         id: EntityId,
     },
     /// Feedback names an incident the last [`Engine::evaluate`] did not report.
-    #[error("unknown incident {id}")]
+    #[error("unknown incident {}", bounded(.id))]
     UnknownIncident {
         /// The incident id.
         id: String,
