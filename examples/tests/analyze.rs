@@ -106,6 +106,47 @@ fn bad_arguments_and_inputs_exit_2_with_one_line() {
 }
 
 #[test]
+fn errors_never_echo_a_huge_value_whole() {
+    let x80 = "x".repeat(80);
+    let huge = "x".repeat(1 << 20);
+    let out = run_stdin(
+        &["-"],
+        format!(
+            r#"{{"schema":"ispvm.scenario/v1","tenant":"t","entities":[{{"id":"{huge}","kind":"device"}}]}}"#
+        )
+        .as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.len() < 200, "{} bytes", err.len());
+    assert_eq!(
+        err,
+        format!(
+            "ispvm-analyze: invalid scenario at /entities/0/id: \"{x80}…\" is longer than 256 characters\n"
+        )
+    );
+    // An id within the limit (256 bytes) is still cut where an error quotes it.
+    let long = "y".repeat(256);
+    let out = run_stdin(
+        &["-"],
+        format!(
+            r#"{{"schema":"ispvm.scenario/v1","tenant":"t","entities":[{{"id":"a","kind":"device"}}],
+                "dependencies":[{{"dependent":"a","mode":"all","members":["{long}"]}}]}}"#
+        )
+        .as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let y80 = "y".repeat(80);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "ispvm-analyze: invalid scenario at /dependencies/0/members: dependency #0 (a needs all of [{}…): unknown member {y80}…\n",
+            "y".repeat(72)
+        )
+    );
+}
+
+#[test]
 fn a_scenario_without_observations_is_analysed_at_the_given_instant() {
     let out = run_stdin(
         &["--at", "2026-01-01T00:00:00Z", "--format", "text", "-"],
@@ -328,4 +369,19 @@ fn where_robust_impact_and_the_contract_rule_differ() {
         contract(&json),
         o("degraded", 320, &[&dropped(3199, 2879, 320)])
     );
+}
+
+#[test]
+fn logs_go_to_stderr_and_never_change_the_output() {
+    let path = scenario_path("dual-uplink-both-down.json");
+    let quiet = run(&[path.to_str().unwrap()]);
+    let loud = Command::new(BIN)
+        .arg(&path)
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(loud.status.code(), Some(0));
+    assert_eq!(text(&quiet.stdout), text(&loud.stdout));
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
 }

@@ -2,11 +2,13 @@
 //!
 //! Identifiers arrive from files, devices and the network, so they are validated once, at the
 //! border: non-empty, at most [`MAX_ID_LEN`] bytes, no control characters. Everything behind the
-//! border can then rely on them.
+//! border can then rely on them. An id is shared, not copied, when cloned (a topology names each
+//! entity many times: as itself, as a member, in every report row).
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +63,7 @@ macro_rules! validated_id {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Validates `value` and wraps it.
@@ -71,7 +73,7 @@ macro_rules! validated_id {
             pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
                 let value = value.into();
                 validate(&value, $max)?;
-                Ok(Self(value.into_boxed_str()))
+                Ok(Self(Arc::from(value)))
             }
 
             /// The identifier as a string slice.
@@ -128,7 +130,7 @@ macro_rules! validated_id {
 
         impl From<$name> for String {
             fn from(id: $name) -> String {
-                id.0.into_string()
+                String::from(&*id.0)
             }
         }
 

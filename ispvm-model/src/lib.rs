@@ -44,6 +44,7 @@ mod ingest;
 mod maintenance;
 pub mod names;
 mod observation;
+pub mod quote;
 mod secret;
 mod subscribers;
 mod topology;

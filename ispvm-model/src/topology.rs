@@ -6,12 +6,14 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::dependency::DependencyGroup;
 use crate::entity::Entity;
 use crate::id::{EntityId, TenantId};
+use crate::quote::{ELLIPSIS, MAX_QUOTED_CHARS, bounded, cut};
 
 /// Names one dependency group in an error: its position in the input and how it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,8 @@ pub struct GroupRef {
     pub index: usize,
     /// The group's dependent.
     pub dependent: EntityId,
-    /// The group as text, e.g. `any of [agg1, agg2]`.
+    /// The group as text, e.g. `any of [agg1, agg2]` (cut to about 80 characters, see
+    /// [`crate::quote`]).
     pub description: String,
 }
 
@@ -31,7 +34,7 @@ impl GroupRef {
         Self {
             index,
             dependent: group.dependent.clone(),
-            description: group.to_string(),
+            description: bounded(&group.to_string()).to_string(),
         }
     }
 }
@@ -41,7 +44,9 @@ impl fmt::Display for GroupRef {
         write!(
             f,
             "dependency #{} ({} needs {})",
-            self.index, self.dependent, self.description
+            self.index,
+            bounded(self.dependent.as_str()),
+            self.description
         )
     }
 }
@@ -51,7 +56,7 @@ impl fmt::Display for GroupRef {
 #[non_exhaustive]
 pub enum TopologyError {
     /// Two entities share an id.
-    #[error("duplicate entity id {id} (entities #{first} and #{second})")]
+    #[error("duplicate entity id {} (entities #{first} and #{second})", bounded(.id.as_str()))]
     DuplicateEntity {
         /// The repeated id.
         id: EntityId,
@@ -61,7 +66,12 @@ pub enum TopologyError {
         second: usize,
     },
     /// An entity declares a tenant other than the topology's.
-    #[error("entity {id} belongs to tenant {tenant}, not to {expected}")]
+    #[error(
+        "entity {} belongs to tenant {}, not to {}",
+        bounded(.id.as_str()),
+        bounded(.tenant.as_str()),
+        bounded(.expected.as_str())
+    )]
     ForeignTenant {
         /// The entity.
         id: EntityId,
@@ -71,7 +81,11 @@ pub enum TopologyError {
         expected: TenantId,
     },
     /// A link endpoint is not an entity of the topology.
-    #[error("entity {entity} has unknown endpoint {endpoint}")]
+    #[error(
+        "entity {} has unknown endpoint {}",
+        bounded(.entity.as_str()),
+        bounded(.endpoint.as_str())
+    )]
     UnknownEndpoint {
         /// The link.
         entity: EntityId,
@@ -79,7 +93,7 @@ pub enum TopologyError {
         endpoint: EntityId,
     },
     /// A group's dependent is not an entity of the topology.
-    #[error("{group}: unknown dependent {id}")]
+    #[error("{group}: unknown dependent {}", bounded(.id.as_str()))]
     UnknownDependent {
         /// The group.
         group: GroupRef,
@@ -87,7 +101,7 @@ pub enum TopologyError {
         id: EntityId,
     },
     /// A group member is not an entity of the topology.
-    #[error("{group}: unknown member {id}")]
+    #[error("{group}: unknown member {}", bounded(.id.as_str()))]
     UnknownMember {
         /// The group.
         group: GroupRef,
@@ -101,7 +115,7 @@ pub enum TopologyError {
         group: GroupRef,
     },
     /// A group lists the same member twice.
-    #[error("{group}: member {id} listed twice")]
+    #[error("{group}: member {} listed twice", bounded(.id.as_str()))]
     DuplicateMember {
         /// The group.
         group: GroupRef,
@@ -119,7 +133,7 @@ pub enum TopologyError {
         members: usize,
     },
     /// An entity is a member of its own group.
-    #[error("{group}: {} depends on itself", group.dependent)]
+    #[error("{group}: {} depends on itself", bounded(.group.dependent.as_str()))]
     SelfDependency {
         /// The group.
         group: GroupRef,
@@ -133,11 +147,20 @@ pub enum TopologyError {
     },
 }
 
+/// `a -> b -> a`, cut to a bounded length (with the cycle's length when cut).
 fn join_arrow(ids: &[EntityId]) -> String {
-    ids.iter()
+    let joined = ids
+        .iter()
         .map(EntityId::as_str)
         .collect::<Vec<_>>()
-        .join(" -> ")
+        .join(" -> ");
+    match cut(&joined, 2 * MAX_QUOTED_CHARS) {
+        (_, false) => joined,
+        (kept, true) => format!(
+            "{kept}{ELLIPSIS} ({} entities)",
+            ids.len().saturating_sub(1)
+        ),
+    }
 }
 
 /// Collects entities and groups, then validates them into a [`Topology`].
@@ -182,6 +205,21 @@ impl TopologyBuilder {
         }
     }
 
+    /// A builder for `tenant` holding `entities` and `groups` as they are (no copy): the way
+    /// to build a large topology already read into vectors.
+    #[must_use]
+    pub fn from_parts(
+        tenant: TenantId,
+        entities: Vec<Entity>,
+        groups: Vec<DependencyGroup>,
+    ) -> Self {
+        Self {
+            tenant,
+            entities,
+            groups,
+        }
+    }
+
     /// Reserves room for `entities` entities and `groups` groups.
     pub fn reserve(&mut self, entities: usize, groups: usize) -> &mut Self {
         self.entities.reserve(entities);
@@ -222,125 +260,159 @@ impl TopologyBuilder {
     /// # Errors
     /// The first [`TopologyError`] found.
     pub fn build(self) -> Result<Topology, TopologyError> {
+        self.try_build().map_err(|(e, _)| e)
+    }
+
+    /// Like [`TopologyBuilder::build`], but hands the entities back with the error, so that a
+    /// caller can locate the fault (an entity's position in its input) without keeping a copy
+    /// of everything it gave the builder.
+    ///
+    /// # Errors
+    /// The first [`TopologyError`] found, with the entities.
+    pub fn try_build(self) -> Result<Topology, (TopologyError, Vec<Entity>)> {
         let TopologyBuilder {
             tenant,
             entities,
             groups,
         } = self;
+        match validate(&tenant, &entities, &groups) {
+            Ok(checked) => Ok(Topology {
+                tenant,
+                entities,
+                groups,
+                index: checked.index,
+                group_members: checked.group_members,
+                groups_of: checked.groups_of,
+                order: checked.order,
+            }),
+            Err(e) => Err((e, entities)),
+        }
+    }
+}
 
-        let mut index: HashMap<EntityId, u32> = HashMap::with_capacity(entities.len());
-        for (i, e) in entities.iter().enumerate() {
-            if let Some(t) = &e.tenant {
-                if *t != tenant {
-                    return Err(TopologyError::ForeignTenant {
-                        id: e.id.clone(),
-                        tenant: t.clone(),
-                        expected: tenant.clone(),
-                    });
-                }
-            }
-            let i32_ = u32::try_from(i).unwrap_or(u32::MAX);
-            if let Some(first) = index.insert(e.id.clone(), i32_) {
-                return Err(TopologyError::DuplicateEntity {
+/// What [`validate`] derives from a valid topology.
+struct Checked {
+    index: IdIndex,
+    group_members: Csr,
+    groups_of: Csr,
+    order: Vec<u32>,
+}
+
+fn validate(
+    tenant: &TenantId,
+    entities: &[Entity],
+    groups: &[DependencyGroup],
+) -> Result<Checked, TopologyError> {
+    let mut index = IdIndex::with_capacity(entities.len());
+    for (i, e) in entities.iter().enumerate() {
+        if let Some(t) = &e.tenant {
+            if t != tenant {
+                return Err(TopologyError::ForeignTenant {
                     id: e.id.clone(),
-                    first: first as usize,
-                    second: i,
+                    tenant: t.clone(),
+                    expected: tenant.clone(),
                 });
             }
         }
-        for e in &entities {
-            for endpoint in e.endpoints.iter().flatten() {
-                if !index.contains_key(endpoint) {
-                    return Err(TopologyError::UnknownEndpoint {
-                        entity: e.id.clone(),
-                        endpoint: endpoint.clone(),
-                    });
-                }
+        if let Err(first) = index.insert(entities, i) {
+            return Err(TopologyError::DuplicateEntity {
+                id: e.id.clone(),
+                first,
+                second: i,
+            });
+        }
+    }
+    for e in entities {
+        for endpoint in e.endpoints.iter().flatten() {
+            if index.get(entities, endpoint.as_str()).is_none() {
+                return Err(TopologyError::UnknownEndpoint {
+                    entity: e.id.clone(),
+                    endpoint: endpoint.clone(),
+                });
             }
         }
+    }
 
-        let mut graph: DiGraph<(), (), u32> =
-            DiGraph::with_capacity(entities.len(), groups.iter().map(|g| g.members.len()).sum());
-        for _ in 0..entities.len() {
-            graph.add_node(());
+    let memberships = groups.iter().map(|g| g.members.len()).sum();
+    let mut graph: DiGraph<(), (), u32> = DiGraph::with_capacity(entities.len(), memberships);
+    for _ in 0..entities.len() {
+        graph.add_node(());
+    }
+    let mut group_members = Csr::with_capacity(groups.len(), memberships);
+    let mut dependents: Vec<u32> = Vec::with_capacity(groups.len());
+    let mut sorted: Vec<u32> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        let gref = || GroupRef::new(gi, g);
+        let Some(dep) = index.get(entities, g.dependent.as_str()) else {
+            return Err(TopologyError::UnknownDependent {
+                group: gref(),
+                id: g.dependent.clone(),
+            });
+        };
+        if g.members.is_empty() {
+            return Err(TopologyError::EmptyGroup { group: gref() });
         }
-        let mut group_members: Vec<Vec<u32>> = Vec::with_capacity(groups.len());
-        let mut groups_of: Vec<Vec<u32>> = vec![Vec::new(); entities.len()];
-        for (gi, g) in groups.iter().enumerate() {
-            let gref = || GroupRef::new(gi, g);
-            let Some(&dep) = index.get(&g.dependent) else {
-                return Err(TopologyError::UnknownDependent {
+        let mut members = Vec::with_capacity(g.members.len());
+        for m in &g.members {
+            let Some(mi) = index.get(entities, m.as_str()) else {
+                return Err(TopologyError::UnknownMember {
                     group: gref(),
-                    id: g.dependent.clone(),
+                    id: m.clone(),
                 });
             };
-            if g.members.is_empty() {
-                return Err(TopologyError::EmptyGroup { group: gref() });
-            }
-            let mut members = Vec::with_capacity(g.members.len());
-            for m in &g.members {
-                let Some(&mi) = index.get(m) else {
-                    return Err(TopologyError::UnknownMember {
-                        group: gref(),
-                        id: m.clone(),
-                    });
-                };
-                members.push(mi);
-            }
-            let mut sorted = members.clone();
-            sorted.sort_unstable();
-            if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-                return Err(TopologyError::DuplicateMember {
-                    group: gref(),
-                    id: entities[w[0] as usize].id.clone(),
-                });
-            }
-            if members.contains(&dep) {
-                return Err(TopologyError::SelfDependency { group: gref() });
-            }
-            if g.mode.required(members.len()).is_none() {
-                let k = match g.mode {
-                    crate::GroupMode::KofN(k) => k,
-                    _ => 0,
-                };
-                return Err(TopologyError::KOutOfRange {
-                    group: gref(),
-                    k,
-                    members: members.len(),
-                });
-            }
-            for &mi in &members {
-                // Edge from member to dependent: a topological order lists members first.
-                graph.add_edge(
-                    NodeIndex::new(mi as usize),
-                    NodeIndex::new(dep as usize),
-                    (),
-                );
-            }
-            group_members.push(members);
-            let gi32 = u32::try_from(gi).unwrap_or(u32::MAX);
-            groups_of[dep as usize].push(gi32);
+            members.push(mi);
         }
-
-        let order = match petgraph::algo::toposort(&graph, None) {
-            Ok(order) => order.into_iter().map(|n| n.index() as u32).collect(),
-            Err(cycle) => {
-                return Err(TopologyError::Cycle {
-                    cycle: find_cycle(&graph, cycle.node_id(), &entities),
-                });
-            }
-        };
-
-        Ok(Topology {
-            tenant,
-            entities,
-            groups,
-            index,
-            group_members,
-            groups_of,
-            order,
-        })
+        sorted.clear();
+        sorted.extend_from_slice(&members);
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+            return Err(TopologyError::DuplicateMember {
+                group: gref(),
+                id: entities[w[0] as usize].id.clone(),
+            });
+        }
+        if members.contains(&dep) {
+            return Err(TopologyError::SelfDependency { group: gref() });
+        }
+        if g.mode.required(members.len()).is_none() {
+            let k = match g.mode {
+                crate::GroupMode::KofN(k) => k,
+                _ => 0,
+            };
+            return Err(TopologyError::KOutOfRange {
+                group: gref(),
+                k,
+                members: members.len(),
+            });
+        }
+        for &mi in &members {
+            // Edge from member to dependent: a topological order lists members first.
+            graph.add_edge(
+                NodeIndex::new(mi as usize),
+                NodeIndex::new(dep as usize),
+                (),
+            );
+        }
+        group_members.push_row(&members);
+        dependents.push(dep);
     }
+    let groups_of = Csr::group_by(entities.len(), &dependents);
+
+    let order = match petgraph::algo::toposort(&graph, None) {
+        Ok(order) => order.into_iter().map(|n| n.index() as u32).collect(),
+        Err(cycle) => {
+            return Err(TopologyError::Cycle {
+                cycle: find_cycle(&graph, cycle.node_id(), entities),
+            });
+        }
+    };
+
+    Ok(Checked {
+        index,
+        group_members,
+        groups_of,
+        order,
+    })
 }
 
 /// Extracts one concrete cycle, in "depends on" direction, starting at its smallest id.
@@ -402,6 +474,107 @@ fn find_cycle(
         .collect()
 }
 
+/// Entity id -> dense index, without a second copy of the ids: the table holds indices and
+/// compares through the entity list. Hashed with hashbrown's default (foldhash, seeded per
+/// process), several times faster than SipHash on short ids.
+#[derive(Clone)]
+struct IdIndex {
+    table: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdIndex")
+            .field("len", &self.table.len())
+            .finish()
+    }
+}
+
+impl IdIndex {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            table: hashbrown::HashTable::with_capacity(n),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        }
+    }
+
+    fn get(&self, entities: &[Entity], id: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(id);
+        self.table
+            .find(hash, |&i| entities[i as usize].id.as_str() == id)
+            .copied()
+    }
+
+    /// Adds entity `i`; `Err(first)` when an entity with its id is already there.
+    fn insert(&mut self, entities: &[Entity], i: usize) -> Result<(), usize> {
+        let id = entities[i].id.as_str();
+        let hash = self.hasher.hash_one(id);
+        let hasher = &self.hasher;
+        match self.table.entry(
+            hash,
+            |&j| entities[j as usize].id.as_str() == id,
+            |&j| hasher.hash_one(entities[j as usize].id.as_str()),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => Err(*e.get() as usize),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(u32::try_from(i).unwrap_or(u32::MAX));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Rows of `u32` in one allocation (compressed sparse rows).
+#[derive(Debug, Clone, Default)]
+struct Csr {
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Csr {
+    fn with_capacity(rows: usize, items: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            items: Vec::with_capacity(items),
+        }
+    }
+
+    fn push_row(&mut self, row: &[u32]) {
+        self.items.extend_from_slice(row);
+        self.offsets
+            .push(u32::try_from(self.items.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Row `k` lists, in increasing order, the positions `i` with `keys[i] == k`.
+    fn group_by(rows: usize, keys: &[u32]) -> Self {
+        let mut offsets = vec![0u32; rows + 1];
+        for &k in keys {
+            offsets[k as usize + 1] += 1;
+        }
+        for r in 0..rows {
+            offsets[r + 1] += offsets[r];
+        }
+        let mut fill = offsets.clone();
+        let mut items = vec![0u32; keys.len()];
+        for (i, &k) in keys.iter().enumerate() {
+            let slot = &mut fill[k as usize];
+            items[*slot as usize] = u32::try_from(i).unwrap_or(u32::MAX);
+            *slot += 1;
+        }
+        Self { offsets, items }
+    }
+
+    fn row(&self, r: usize) -> &[u32] {
+        match (self.offsets.get(r), self.offsets.get(r + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// A validated, immutable topology of one tenant.
 ///
 /// Entities are addressed by their position in [`Topology::entities`] (a dense index, `usize`),
@@ -411,9 +584,9 @@ pub struct Topology {
     tenant: TenantId,
     entities: Vec<Entity>,
     groups: Vec<DependencyGroup>,
-    index: HashMap<EntityId, u32>,
-    group_members: Vec<Vec<u32>>,
-    groups_of: Vec<Vec<u32>>,
+    index: IdIndex,
+    group_members: Csr,
+    groups_of: Csr,
     order: Vec<u32>,
 }
 
@@ -439,7 +612,7 @@ impl Topology {
     /// Dense index of the entity with this id.
     #[must_use]
     pub fn index_of(&self, id: &str) -> Option<usize> {
-        self.index.get(id).map(|&i| i as usize)
+        self.index.get(&self.entities, id).map(|i| i as usize)
     }
 
     /// The entity with this id.
@@ -451,13 +624,13 @@ impl Topology {
     /// Indices of the groups whose dependent is entity `entity` (empty when out of range).
     #[must_use]
     pub fn groups_of(&self, entity: usize) -> &[u32] {
-        self.groups_of.get(entity).map_or(&[], Vec::as_slice)
+        self.groups_of.row(entity)
     }
 
     /// Entity indices of the members of group `group` (empty when out of range).
     #[must_use]
     pub fn group_members(&self, group: usize) -> &[u32] {
-        self.group_members.get(group).map_or(&[], Vec::as_slice)
+        self.group_members.row(group)
     }
 
     /// Entity indices in a topological order: every member comes before its dependents.

@@ -175,63 +175,23 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-/// A scenario file of `net` with `obs` observations (failures, recoveries, session counts).
-pub fn scenario_json(net: &gen_net::Net, obs: usize) -> Vec<u8> {
-    use serde_json::json;
-    let entities: Vec<_> = net
-        .entities
-        .iter()
-        .map(|(id, k)| json!({"id": id, "kind": k}))
-        .collect();
-    let deps: Vec<_> = net
-        .groups
-        .iter()
-        .map(|(d, m, members)| match m {
-            GroupMode::KofN(k) => {
-                json!({"dependent": d, "mode": "kofn", "k": k, "members": members})
-            }
-            GroupMode::Any => json!({"dependent": d, "mode": "any", "members": members}),
-            _ => json!({"dependent": d, "mode": "all", "members": members}),
-        })
-        .collect();
-    let mut observations = Vec::with_capacity(obs);
-    for i in 0..obs {
-        let a = &net.access[(i * 7919) % net.access.len()];
-        let at = t(i as i64).to_rfc3339();
-        observations.push(match i % 4 {
-            0 | 1 => json!({"at": at, "entity": a, "signal": "reachability", "state": "down", "source": "ping"}),
-            2 => json!({"at": at, "entity": a, "signal": "reachability", "state": "up", "source": "ping"}),
-            _ => json!({"at": at, "entity": format!("{a}/ether0"), "signal": "link", "state": "down", "source": "routeros_api"}),
-        });
-    }
-    serde_json::to_vec(&json!({
-        "schema": "ispvm.scenario/v1", "tenant": "bench-isp",
-        "entities": entities, "dependencies": deps, "observations": observations,
-    }))
-    .unwrap()
-}
-
-/// What `ispvm-analyze` does with a file: schema validation, parse, compile, observe, evaluate,
-/// serialize.
+/// What `ispvm-analyze` does with a file, in process: parse (typed, no schema pass for a valid
+/// file), compile, observe, evaluate, serialize (row by row). The real binary, reading and
+/// writing files, is measured by `cargo bench -p ispvm-examples --bench analyze`.
 fn analyze(bytes: &[u8]) -> usize {
-    use ispvm_schemas::scenario::ScenarioDocument;
-    use ispvm_schemas::validation::{DocumentKind, validate};
-    let value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-    validate(DocumentKind::Scenario, &value).unwrap();
-    let doc: ScenarioDocument = serde_json::from_value(value).unwrap();
-    let s = doc.into_scenario().unwrap();
+    let s = ispvm_schemas::scenario::parse(bytes).unwrap();
     let at = s.latest_observation_time().unwrap();
     let mut e = Engine::new(s.topology, EngineConfig::default());
     e.set_maintenance(&s.maintenance).unwrap();
     e.observe_batch(&s.observations).unwrap();
-    serde_json::to_vec_pretty(&e.evaluate(at).to_document())
+    serde_json::to_vec_pretty(&e.evaluate(at).document_view())
         .unwrap()
         .len()
 }
 
 fn end_to_end(c: &mut Criterion) {
     let net = gen_net::isp(100_000);
-    let bytes = scenario_json(&net, 10_000);
+    let bytes = gen_net::scenario_json(&net, 10_000);
     eprintln!("analyze_100k: scenario of {} bytes", bytes.len());
     let mut g = c.benchmark_group("analyze");
     g.sample_size(10)

@@ -200,6 +200,65 @@ impl Analysis {
     }
 }
 
+impl Analysis {
+    /// The analysis document, ready to serialize without being built: it serializes to
+    /// exactly the same JSON as [`Analysis::to_document`], but makes each entity row only when
+    /// it is written, so writing the analysis of a large topology does not hold a second copy
+    /// of it in memory.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::{Entity, EntityKind, TopologyBuilder};
+    /// use ispvm_rca::{Engine, EngineConfig};
+    ///
+    /// let mut b = TopologyBuilder::new("demo-isp".parse()?);
+    /// b.add_entity(Entity::new("agg1".parse()?, EntityKind::Device));
+    /// let mut engine = Engine::new(b.build()?, EngineConfig::default());
+    /// let analysis = engine.evaluate("2026-01-01T00:00:00Z".parse()?);
+    /// assert_eq!(
+    ///     serde_json::to_string(&analysis.document_view())?,
+    ///     serde_json::to_string(&analysis.to_document())?
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn document_view(&self) -> DocumentView<'_> {
+        DocumentView(self)
+    }
+}
+
+/// An [`Analysis`] serialized as its document (`ispvm.analysis/v1`); see
+/// [`Analysis::document_view`].
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentView<'a>(&'a Analysis);
+
+impl serde::Serialize for DocumentView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// The entity rows, sorted by id, made one at a time.
+        struct Rows<'a>(&'a Analysis);
+        impl serde::Serialize for Rows<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let a = self.0;
+                serializer.collect_seq(
+                    a.sorted_indices()
+                        .iter()
+                        .filter_map(|&i| a.report_idx(i as usize)),
+                )
+            }
+        }
+        // The fields of `AnalysisDocument`, in its order.
+        let a = self.0;
+        let mut doc = serializer.serialize_struct("AnalysisDocument", 5)?;
+        doc.serialize_field("schema", ispvm_schemas::analysis::ANALYSIS_SCHEMA)?;
+        doc.serialize_field("tenant", a.topology.tenant())?;
+        doc.serialize_field("evaluated_at", &a.evaluated_at)?;
+        doc.serialize_field("entities", &Rows(a))?;
+        doc.serialize_field("incidents", &a.incidents)?;
+        doc.end()
+    }
+}
+
 impl From<Analysis> for AnalysisDocument {
     fn from(a: Analysis) -> Self {
         a.to_document()

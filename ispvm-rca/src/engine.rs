@@ -6,6 +6,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ispvm_model::quote::bounded;
 use ispvm_model::{
     EntityId, MaintenanceWindow, Observation, ObservationValue, SessionReading, Topology,
 };
@@ -25,13 +26,13 @@ pub const SESSIONS_METRIC: &str = names::PPPOE_SESSIONS_ACTIVE;
 #[non_exhaustive]
 pub enum EngineError {
     /// An observation or maintenance window names an entity the topology does not have.
-    #[error("unknown entity {id}")]
+    #[error("unknown entity {}", bounded(.id.as_str()))]
     UnknownEntity {
         /// The unknown id.
         id: EntityId,
     },
     /// An item of a batch names an unknown entity; no item of the batch was applied.
-    #[error("item {index} of the batch: unknown entity {id}")]
+    #[error("item {index} of the batch: unknown entity {}", bounded(.id.as_str()))]
     UnknownEntityInBatch {
         /// Zero-based position in the batch.
         index: usize,
@@ -39,7 +40,7 @@ pub enum EngineError {
         id: EntityId,
     },
     /// Feedback names an incident the last [`Engine::evaluate`] did not report.
-    #[error("unknown incident {id}")]
+    #[error("unknown incident {}", bounded(.id))]
     UnknownIncident {
         /// The incident id.
         id: String,

@@ -85,13 +85,20 @@ impl Index {
         let mut groups_of_pairs = Vec::with_capacity(groups.len());
         let mut member_pairs = Vec::new();
         let mut member_of_pairs = Vec::new();
-        let mut dependent = Vec::with_capacity(groups.len());
+        // Each group's dependent, from the topology's own index (no id lookups).
+        let mut dependent = vec![0u32; groups.len()];
+        for e in 0..n {
+            for &g in t.groups_of(e) {
+                if let Some(d) = dependent.get_mut(g as usize) {
+                    *d = e as u32;
+                }
+            }
+        }
         let mut required = Vec::with_capacity(groups.len());
         for (gi, g) in groups.iter().enumerate() {
+            let members = t.group_members(gi);
+            let dep = dependent[gi];
             let gi = gi as u32;
-            let members = t.group_members(gi as usize);
-            let dep = t.index_of(g.dependent.as_str()).unwrap_or(0) as u32;
-            dependent.push(dep);
             let req = match g.mode {
                 GroupMode::All => members.len(),
                 GroupMode::Any => 1,

@@ -119,7 +119,9 @@ mod state;
 mod store;
 mod subscribers;
 
-pub use analysis::{Analysis, HALF_SATURATION, SINGLE_SIGNAL_CAP, confidence_from_weights};
+pub use analysis::{
+    Analysis, DocumentView, HALF_SATURATION, SINGLE_SIGNAL_CAP, confidence_from_weights,
+};
 pub use config::{EngineConfig, EngineConfigBuilder, EvidenceKind, WEIGHT_BOUND, Weights};
 pub use engine::{Engine, EngineError, FEEDBACK_RATE, SESSIONS_METRIC};
 pub use subscribers::ContractSessionRule;

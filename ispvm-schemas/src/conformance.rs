@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 
+use ispvm_model::quote::bounded;
 use ispvm_model::{EntityKind, SampleValue};
 
 use crate::registry::{self, MetricKind};
@@ -39,7 +40,7 @@ use crate::{Event, MetricSample};
 #[non_exhaustive]
 pub enum Violation {
     /// The name is not in the registry.
-    #[error("#{index}: unknown name {name:?}")]
+    #[error("#{index}: unknown name {:?}", bounded(.name))]
     UnknownName {
         /// Position of the item.
         index: usize,
@@ -48,7 +49,7 @@ pub enum Violation {
     },
     /// A registered name used as the wrong kind: an event name on a sample, or a metric name on
     /// an event.
-    #[error("#{index}: {name:?} is registered as {registered}, not as {used}")]
+    #[error("#{index}: {:?} is registered as {registered}, not as {used}", bounded(.name))]
     WrongKind {
         /// Position of the item.
         index: usize,
@@ -60,7 +61,10 @@ pub enum Violation {
         used: &'static str,
     },
     /// The unit differs from the registry's.
-    #[error("#{index}: {name} has unit {found:?}, the registry says {expected:?}")]
+    #[error(
+        "#{index}: {name} has unit {:?}, the registry says {expected:?}",
+        bounded(.found)
+    )]
     WrongUnit {
         /// Position of the item.
         index: usize,
@@ -84,7 +88,10 @@ pub enum Violation {
         found: EntityKind,
     },
     /// A label the registry does not allow for this name.
-    #[error("#{index}: {name} does not allow label {label:?} (allowed: {allowed:?})")]
+    #[error(
+        "#{index}: {name} does not allow label {:?} (allowed: {allowed:?})",
+        bounded(.label)
+    )]
     LabelNotAllowed {
         /// Position of the item.
         index: usize,
@@ -144,7 +151,7 @@ pub enum Violation {
         index: usize,
     },
     /// Two events share an id (consumers deduplicate on it).
-    #[error("#{index}: event id {id:?} already used by #{first}")]
+    #[error("#{index}: event id {:?} already used by #{first}", bounded(.id))]
     DuplicateEventId {
         /// Position of the second event.
         index: usize,
@@ -307,6 +314,26 @@ pub fn check_events(events: &[Event]) -> Vec<Violation> {
 mod tests {
     use super::*;
     use ispvm_model::Severity;
+
+    #[test]
+    fn violations_quote_at_most_80_characters_of_a_name_or_unit() {
+        let huge = "n".repeat(1 << 20);
+        let v = check_samples(&[
+            sample(&huge, EntityKind::Device, SampleValue::Num(1.0), "%"),
+            sample(
+                "device.cpu_pct",
+                EntityKind::Device,
+                SampleValue::Num(1.0),
+                &huge,
+            ),
+        ]);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert_eq!(
+            v[0].to_string(),
+            format!("#0: unknown name \"{}…\"", "n".repeat(80))
+        );
+        assert!(v[1].to_string().len() < 200, "{}", v[1]);
+    }
 
     fn sample(name: &str, kind: EntityKind, value: SampleValue, unit: &str) -> MetricSample {
         MetricSample::new(

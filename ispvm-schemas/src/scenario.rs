@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use ispvm_model::quote::bounded;
 use ispvm_model::{
     DependencyGroup, Entity, EntityId, MaintenanceWindow, Observation, TenantId, Topology,
     TopologyBuilder, TopologyError,
@@ -11,13 +12,21 @@ use ispvm_model::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod parse;
+mod wire;
+
+pub use parse::{ParseError, parse, parse_owned};
+
 /// The `schema` value of a scenario document.
 pub const SCENARIO_SCHEMA: &str = "ispvm.scenario/v1";
 
 /// A scenario document as it is written in a file.
 ///
-/// Reading it (serde) checks the shape of each item; [`ScenarioDocument::into_scenario`] then
-/// checks the structure (references, cycles...) and names the offending place.
+/// Reading it (serde) checks the shape of each item as strictly as the JSON Schema does
+/// (RFC 3339 timestamps with a `T`, no `null` for absent optional fields of groups and
+/// observations); [`ScenarioDocument::into_scenario`] then checks the structure (references,
+/// cycles...) and names the offending place. [`parse`] does both from bytes and names the place
+/// of any fault by its JSON pointer.
 ///
 /// # Examples
 /// ```
@@ -47,15 +56,16 @@ pub struct ScenarioDocument {
     /// The tenant the scenario belongs to.
     pub tenant: TenantId,
     /// Every entity of the topology.
+    #[serde(deserialize_with = "wire::entities")]
     pub entities: Vec<Entity>,
     /// Dependency groups; a dependent needs every one of its groups.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::groups")]
     pub dependencies: Vec<DependencyGroup>,
     /// Maintenance windows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::maintenance")]
     pub maintenance: Vec<MaintenanceWindow>,
     /// Observations, in any order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "wire::observations")]
     pub observations: Vec<Observation>,
 }
 
@@ -102,7 +112,7 @@ pub enum ScenarioError {
         source: TopologyError,
     },
     /// A maintenance window names an unknown entity.
-    #[error("{pointer}: maintenance names unknown entity {id}")]
+    #[error("{pointer}: maintenance names unknown entity {}", bounded(.id.as_str()))]
     UnknownMaintenanceEntity {
         /// JSON pointer of the offending id.
         pointer: String,
@@ -110,7 +120,7 @@ pub enum ScenarioError {
         id: EntityId,
     },
     /// An observation names an unknown entity.
-    #[error("{pointer}: observation of unknown entity {id}")]
+    #[error("{pointer}: observation of unknown entity {}", bounded(.id.as_str()))]
     UnknownObservedEntity {
         /// JSON pointer of the offending id.
         pointer: String,
@@ -141,82 +151,107 @@ impl ScenarioDocument {
     /// (duplicate ids, unknown references, empty groups, `k` out of range, self-dependency,
     /// cycles, foreign tenants), or maintenance/observations naming unknown entities.
     pub fn into_scenario(self) -> Result<Scenario, ScenarioError> {
+        self.check_schema()?;
+        let ScenarioDocument {
+            tenant,
+            entities,
+            dependencies,
+            maintenance,
+            observations,
+            ..
+        } = self;
+        // The vectors move into the topology: nothing is copied. Positions for error pointers
+        // are only worked out when something is wrong.
+        match TopologyBuilder::from_parts(tenant, entities, dependencies).try_build() {
+            Ok(topology) => {
+                check_references(&maintenance, &observations, |id| {
+                    topology.index_of(id).is_some()
+                })?;
+                Ok(Scenario {
+                    topology,
+                    maintenance,
+                    observations,
+                })
+            }
+            Err((source, entities)) => {
+                let positions: HashMap<&str, usize> = entities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (e.id.as_str(), i))
+                    .collect(); // the last of duplicate ids wins (a foreign tenant's repeat)
+                // Unknown references are reported before a bad topology, as they always were.
+                check_references(&maintenance, &observations, |id| positions.contains_key(id))?;
+                Err(ScenarioError::Topology {
+                    pointer: topology_pointer(&source, &positions),
+                    source,
+                })
+            }
+        }
+    }
+
+    /// Checks `schema`: a scenario document id of a version this reader accepts.
+    fn check_schema(&self) -> Result<(), ScenarioError> {
         use crate::version::{DocumentId, SchemaVersion};
         match DocumentId::parse(&self.schema) {
             Ok(id) if id.document == "scenario" => id
                 .check("scenario", SchemaVersion::CURRENT)
-                .map_err(ScenarioError::Version)?,
-            _ => {
-                let found = self.schema.chars().take(64).collect();
-                return Err(ScenarioError::UnsupportedSchema { found });
-            }
+                .map_err(ScenarioError::Version),
+            _ => Err(ScenarioError::UnsupportedSchema {
+                found: self.schema.chars().take(64).collect(),
+            }),
         }
-        let positions: HashMap<&EntityId, usize> = self
-            .entities
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (&e.id, i))
-            .collect();
-        let entity_pointer = |id: &EntityId| {
-            positions
-                .get(id)
-                .map_or_else(|| "/entities".to_string(), |i| format!("/entities/{i}"))
-        };
-        let topology_pointer = |e: &TopologyError| -> String {
-            match e {
-                TopologyError::DuplicateEntity { second, .. } => format!("/entities/{second}"),
-                TopologyError::ForeignTenant { id, .. } => format!("{}/tenant", entity_pointer(id)),
-                TopologyError::UnknownEndpoint { entity, .. } => {
-                    format!("{}/endpoints", entity_pointer(entity))
-                }
-                TopologyError::UnknownDependent { group, .. }
-                | TopologyError::EmptyGroup { group }
-                | TopologyError::SelfDependency { group } => {
-                    format!("/dependencies/{}", group.index)
-                }
-                TopologyError::UnknownMember { group, .. }
-                | TopologyError::DuplicateMember { group, .. } => {
-                    format!("/dependencies/{}/members", group.index)
-                }
-                TopologyError::KOutOfRange { group, .. } => {
-                    format!("/dependencies/{}/k", group.index)
-                }
-                _ => "/dependencies".to_string(),
-            }
-        };
-        let known: std::collections::HashSet<&EntityId> = positions.keys().copied().collect();
-        for (wi, w) in self.maintenance.iter().enumerate() {
-            for (ei, id) in w.entities().iter().enumerate() {
-                if !known.contains(id) {
-                    return Err(ScenarioError::UnknownMaintenanceEntity {
-                        pointer: format!("/maintenance/{wi}/entities/{ei}"),
-                        id: id.clone(),
-                    });
-                }
-            }
-        }
-        for (oi, o) in self.observations.iter().enumerate() {
-            if !known.contains(&o.entity) {
-                return Err(ScenarioError::UnknownObservedEntity {
-                    pointer: format!("/observations/{oi}/entity"),
-                    id: o.entity.clone(),
+    }
+}
+
+/// Maintenance windows, then observations, must name entities that exist (`known`).
+fn check_references(
+    maintenance: &[MaintenanceWindow],
+    observations: &[Observation],
+    known: impl Fn(&str) -> bool,
+) -> Result<(), ScenarioError> {
+    for (wi, w) in maintenance.iter().enumerate() {
+        for (ei, id) in w.entities().iter().enumerate() {
+            if !known(id.as_str()) {
+                return Err(ScenarioError::UnknownMaintenanceEntity {
+                    pointer: format!("/maintenance/{wi}/entities/{ei}"),
+                    id: id.clone(),
                 });
             }
         }
-        let mut builder = TopologyBuilder::new(self.tenant.clone());
-        builder.reserve(self.entities.len(), self.dependencies.len());
-        builder
-            .entities(self.entities.iter().cloned())
-            .groups(self.dependencies.iter().cloned());
-        let topology = builder.build().map_err(|source| ScenarioError::Topology {
-            pointer: topology_pointer(&source),
-            source,
-        })?;
-        Ok(Scenario {
-            topology,
-            maintenance: self.maintenance,
-            observations: self.observations,
-        })
+    }
+    for (oi, o) in observations.iter().enumerate() {
+        if !known(o.entity.as_str()) {
+            return Err(ScenarioError::UnknownObservedEntity {
+                pointer: format!("/observations/{oi}/entity"),
+                id: o.entity.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The JSON pointer of the place a topology error is about.
+fn topology_pointer(e: &TopologyError, positions: &HashMap<&str, usize>) -> String {
+    let entity_pointer = |id: &EntityId| {
+        positions
+            .get(id.as_str())
+            .map_or_else(|| "/entities".to_string(), |i| format!("/entities/{i}"))
+    };
+    match e {
+        TopologyError::DuplicateEntity { second, .. } => format!("/entities/{second}"),
+        TopologyError::ForeignTenant { id, .. } => format!("{}/tenant", entity_pointer(id)),
+        TopologyError::UnknownEndpoint { entity, .. } => {
+            format!("{}/endpoints", entity_pointer(entity))
+        }
+        TopologyError::UnknownDependent { group, .. }
+        | TopologyError::EmptyGroup { group }
+        | TopologyError::SelfDependency { group } => format!("/dependencies/{}", group.index),
+        TopologyError::UnknownMember { group, .. }
+        | TopologyError::DuplicateMember { group, .. } => {
+            format!("/dependencies/{}/members", group.index)
+        }
+        TopologyError::KOutOfRange { group, .. } => format!("/dependencies/{}/k", group.index),
+        _ => "/dependencies".to_string(),
     }
 }
 

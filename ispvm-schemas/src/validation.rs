@@ -241,12 +241,37 @@ fn validator(kind: DocumentKind) -> &'static Compiled {
     })
 }
 
+/// The validator's message, with the offending value it quotes cut to about 80 characters
+/// (see [`ispvm_model::quote`]): a 1 MB string is not echoed back whole.
+fn bounded_message(e: &jsonschema::ValidationError<'_>) -> String {
+    use ispvm_model::quote::{MAX_QUOTED_CHARS, bound_quoted, bounded};
+    let message = e.to_string();
+    if message.len() <= MAX_QUOTED_CHARS {
+        return message;
+    }
+    // The message quotes the instance as compact JSON; cut that quote first, as a whole.
+    let instance = e.instance.to_string();
+    let message = if instance.chars().count() > MAX_QUOTED_CHARS {
+        // A string keeps its quotes around the cut text.
+        let shown = match &*e.instance {
+            Value::String(s) => serde_json::to_string(&bounded(s).to_string())
+                .unwrap_or_else(|_| bounded(&instance).to_string()),
+            _ => bounded(&instance).to_string(),
+        };
+        message.replacen(&instance, &shown, 1)
+    } else {
+        message
+    };
+    bound_quoted(&message).into_owned()
+}
+
 /// Validates `document` against the schema of `kind`.
 ///
 /// Validators are compiled once per kind and cached. Formats (`date-time`) are checked.
 ///
 /// # Errors
 /// Every fault found (at most [`MAX_ERRORS`]), each with the JSON pointer of the offending value.
+/// A value quoted in a message is cut to about 80 characters.
 pub fn validate(kind: DocumentKind, document: &Value) -> Result<(), Vec<SchemaError>> {
     let validator = match validator(kind) {
         Ok(v) => v,
@@ -260,7 +285,7 @@ pub fn validate(kind: DocumentKind, document: &Value) -> Result<(), Vec<SchemaEr
     let errors: Vec<SchemaError> = validator
         .iter_errors(document)
         .take(MAX_ERRORS)
-        .map(|e| SchemaError::new(e.instance_path.as_str(), e.to_string()))
+        .map(|e| SchemaError::new(e.instance_path.as_str(), bounded_message(&e)))
         .collect();
     if errors.is_empty() {
         Ok(())

@@ -6,19 +6,15 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
-use ispvm_model::{DependencyGroup, Entity, MaintenanceWindow, Observation};
+use ispvm_examples::cli::{self, Exit};
 use ispvm_pipeline::PipelineConfig;
-use ispvm_rca::{Engine, EngineConfig};
-use ispvm_schemas::scenario::{ScenarioDocument, ScenarioError};
-use ispvm_schemas::validation::{DocumentKind, validate};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use ispvm_rca::{Analysis, Engine, EngineConfig};
 
 /// Largest scenario file read, in bytes.
 const MAX_INPUT: u64 = 1 << 30;
@@ -51,95 +47,6 @@ fn invalid(place: &str, message: impl std::fmt::Display) -> Invalid {
     Invalid(format!("invalid scenario at {place}: {message}"))
 }
 
-fn read_input(file: &str) -> Result<Vec<u8>, Invalid> {
-    let mut bytes = Vec::new();
-    let result = if file == "-" {
-        std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes))
-    };
-    result.map_err(|e| Invalid(format!("cannot read {file}: {e}")))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(Invalid(format!("{file} is larger than {MAX_INPUT} bytes")));
-    }
-    Ok(bytes)
-}
-
-/// Finds the first item of `doc[key]` that does not deserialize as `T`, with its pointer.
-fn first_bad_item<T: DeserializeOwned>(doc: &Value, key: &str) -> Option<Invalid> {
-    let items = doc.get(key)?.as_array()?;
-    items.iter().enumerate().find_map(|(i, item)| {
-        serde_json::from_value::<T>(item.clone())
-            .err()
-            .map(|e| invalid(&format!("/{key}/{i}"), e))
-    })
-}
-
-/// serde's message for the top-level array item holding `pointer` (`/entities/1/kind`).
-fn serde_item_message(doc: &Value, pointer: &str) -> Option<String> {
-    let mut parts = pointer.split('/').skip(1);
-    let key = parts.next()?;
-    let i: usize = parts.next()?.parse().ok()?;
-    let item = doc.get(key)?.as_array()?.get(i)?.clone();
-    let err = match key {
-        "entities" => serde_json::from_value::<Entity>(item).err(),
-        "dependencies" => serde_json::from_value::<DependencyGroup>(item).err(),
-        "maintenance" => serde_json::from_value::<MaintenanceWindow>(item).err(),
-        "observations" => serde_json::from_value::<Observation>(item).err(),
-        _ => None,
-    }?;
-    Some(err.to_string())
-}
-
-fn parse_scenario(bytes: &[u8]) -> Result<ispvm_schemas::scenario::Scenario, Invalid> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        let text = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let text = text.strip_suffix(&suffix).unwrap_or(&text);
-        Invalid(format!(
-            "invalid JSON at line {}, column {}: {text}",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    if let Err(errors) = validate(DocumentKind::Scenario, &value) {
-        let first = errors.first();
-        let pointer = first.map_or("", |e| e.pointer.as_str());
-        let message = first.map_or("does not match the scenario schema", |e| e.message.as_str());
-        let place = if pointer.is_empty() { "/" } else { pointer };
-        // Schema messages about `oneOf` are cryptic; serde says which values are allowed.
-        if message.contains("oneOf") {
-            if let Some(better) = serde_item_message(&value, pointer) {
-                return Err(invalid(place, better));
-            }
-        }
-        return Err(invalid(place, message));
-    }
-    let doc: ScenarioDocument = match serde_json::from_value(value.clone()) {
-        Ok(doc) => doc,
-        Err(e) => {
-            // The schema cannot express every rule (end before start...): find the item.
-            return Err(first_bad_item::<Entity>(&value, "entities")
-                .or_else(|| first_bad_item::<DependencyGroup>(&value, "dependencies"))
-                .or_else(|| first_bad_item::<MaintenanceWindow>(&value, "maintenance"))
-                .or_else(|| first_bad_item::<Observation>(&value, "observations"))
-                .unwrap_or_else(|| invalid("/", e)));
-        }
-    };
-    doc.into_scenario().map_err(|e| {
-        let pointer = e.pointer().to_string();
-        let message = match &e {
-            ScenarioError::Topology { source, .. } => source.to_string(),
-            other => {
-                let s = other.to_string();
-                s.strip_prefix(&format!("{pointer}: "))
-                    .map_or(s.clone(), str::to_string)
-            }
-        };
-        invalid(&pointer, message)
-    })
-}
-
 /// The engine settings: the standard preset every ispvm binary shares (the engine's defaults
 /// with ispvm-pppoe's robust subscriber model, its sparse fallback on so a rarely polled
 /// concentrator (3200, then 50 hours later, still up) counts 3150 as the scenario contract
@@ -148,17 +55,24 @@ fn engine_config() -> EngineConfig {
     PipelineConfig::standard().engine_config().clone()
 }
 
-fn run(args: &Args) -> Result<String, Invalid> {
+fn run(args: &Args) -> Result<Analysis, Invalid> {
     let at: Option<DateTime<Utc>> = match &args.at {
         Some(s) => Some(
             DateTime::parse_from_rfc3339(s)
-                .map_err(|e| Invalid(format!("--at {s:?} is not an RFC 3339 timestamp: {e}")))?
+                .map_err(|e| {
+                    Invalid(format!(
+                        "--at {:?} is not an RFC 3339 timestamp: {e}",
+                        ispvm_model::quote::bounded(s)
+                    ))
+                })?
                 .with_timezone(&Utc),
         ),
         None => None,
     };
-    let bytes = read_input(&args.file)?;
-    let scenario = parse_scenario(&bytes)?;
+    let scenario = {
+        let bytes = cli::read_input(&args.file, MAX_INPUT).map_err(|e| Invalid(e.to_string()))?;
+        ispvm_schemas::scenario::parse_owned(bytes).map_err(|e| Invalid(e.to_string()))?
+    };
     let at = match at.or_else(|| scenario.latest_observation_time()) {
         Some(at) => at,
         None => {
@@ -168,44 +82,48 @@ fn run(args: &Args) -> Result<String, Invalid> {
             ));
         }
     };
-    let topology = Arc::new(scenario.topology);
-    let mut engine = Engine::new(Arc::clone(&topology), engine_config());
+    let mut engine = Engine::new(Arc::new(scenario.topology), engine_config());
     engine
         .set_maintenance(&scenario.maintenance)
         .map_err(|e| invalid("/maintenance", e))?;
     engine
         .observe_batch(&scenario.observations)
         .map_err(|e| invalid("/observations", e))?;
-    let analysis = engine.evaluate(at);
-    let document = analysis.to_document();
-    Ok(match args.format {
+    // The engine keeps what it needs: free the input before the analysis is made.
+    drop(scenario.observations);
+    Ok(engine.evaluate(at))
+}
+
+/// Writes the analysis to standard output, streamed through one buffer (the JSON document is
+/// written row by row, never built whole).
+fn print(analysis: &Analysis, format: Format) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&document)
-                .map_err(|e| Invalid(format!("cannot serialize the analysis: {e}")))?;
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut out, &analysis.document_view())?;
+            out.write_all(b"\n")?;
         }
-        Format::Text => ispvm_report::text(&document, &ispvm_report::TextOptions::full()),
-    })
+        Format::Text => out.write_all(
+            ispvm_report::text(&analysis.to_document(), &ispvm_report::TextOptions::full()).as_bytes(),
+        )?,
+    }
+    out.flush()
 }
 
 fn main() -> ExitCode {
+    cli::init_tracing();
     let args = Args::parse();
     match run(&args) {
-        Ok(out) => {
-            let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(out.as_bytes())
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
-                return ExitCode::from(1);
+        Ok(analysis) => match print(&analysis, args.format) {
+            Ok(()) => Exit::Ok.into(),
+            Err(e) => {
+                tracing::debug!("cannot write the analysis: {e}");
+                Exit::Runtime.into()
             }
-            ExitCode::SUCCESS
-        }
+        },
         Err(Invalid(message)) => {
             eprintln!("ispvm-analyze: {message}");
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
     }
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use ispvm_examples::cli::{self, Exit};
 use ispvm_examples::demo::{self, DEFAULT_SEED, DemoOptions};
 
 /// Run a simulated ISP through an outage story and explain it with the RCA engine.
@@ -39,13 +40,14 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    cli::init_tracing();
     let args = Args::parse();
     if !args.speed.is_finite() || args.speed < 0.0 {
         eprintln!(
             "ispvm-demo: --speed must be a finite number >= 0, got {}",
             args.speed
         );
-        return ExitCode::from(2);
+        return Exit::Usage.into();
     }
     let color = !args.no_color
         && std::io::stdout().is_terminal()
@@ -64,15 +66,15 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ispvm-demo: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return Exit::Runtime.into();
         }
     };
     let mut stdout = std::io::stdout();
     match runtime.block_on(demo::run(&options, &mut stdout)) {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(_) => Exit::Ok.into(),
         Err(e) => {
             eprintln!("ispvm-demo: {e}");
-            ExitCode::from(1)
+            Exit::Runtime.into()
         }
     }
 }

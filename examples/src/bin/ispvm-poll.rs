@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use ispvm_examples::cli::{self, Exit};
 use ispvm_model::{AdapterError, DeviceAdapter, EntityId, Sample, SampleValue};
 use ispvm_routeros::client::{ClientConfig, TlsOptions};
 use ispvm_routeros::{RouterOsAdapter, Secret};
@@ -61,9 +62,12 @@ struct Args {
     timeout: u64,
 }
 
+/// Largest CA bundle read (`--ca`), in bytes.
+const MAX_PEM: u64 = 1 << 20;
+
 fn bad_args(msg: &str) -> ExitCode {
     eprintln!("ispvm-poll: {msg}");
-    ExitCode::from(2)
+    Exit::Usage.into()
 }
 
 fn value_text(s: &Sample) -> String {
@@ -120,6 +124,7 @@ fn print_table(samples: &[Sample], out: &mut impl Write) -> std::io::Result<()> 
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    cli::init_tracing();
     // clap exits 2 on bad arguments and 0 after --help/--version, as the contract asks.
     let args = Args::parse();
     let password = match std::env::var(&args.password_env) {
@@ -147,9 +152,9 @@ async fn main() -> ExitCode {
     if args.tls {
         let mut tls = TlsOptions::new();
         if let Some(ca) = &args.ca {
-            match std::fs::read(ca) {
+            match cli::read_input(ca, MAX_PEM) {
                 Ok(pem) => tls = tls.with_ca_pem(pem),
-                Err(e) => return bad_args(&format!("cannot read --ca {}: {e}", ca.display())),
+                Err(e) => return bad_args(&format!("--ca: {e}")),
             }
         }
         config = config.with_tls(tls);
@@ -166,8 +171,8 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let code = match e {
-                AdapterError::Protocol { .. } => 1,
-                _ => 3,
+                AdapterError::Protocol { .. } => Exit::Runtime,
+                _ => Exit::Unavailable,
             };
             let what = match &e {
                 AdapterError::Authentication { .. } => {
@@ -176,7 +181,7 @@ async fn main() -> ExitCode {
                 other => other.to_string(),
             };
             eprintln!("ispvm-poll: {what}");
-            return ExitCode::from(code);
+            return code.into();
         }
     };
     for w in &collection.warnings {
@@ -192,7 +197,7 @@ async fn main() -> ExitCode {
         Format::Table => print_table(&collection.samples, &mut out),
     };
     if res.and_then(|()| out.flush()).is_err() {
-        return ExitCode::from(1);
+        return Exit::Runtime.into();
     }
-    ExitCode::SUCCESS
+    Exit::Ok.into()
 }

@@ -14,10 +14,10 @@
 //! for the whole document).
 #![forbid(unsafe_code)]
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ispvm_examples::cli::{self, Exit};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::conformance::{Violation, check_events, check_samples};
 use ispvm_schemas::ingest::{IngestBatch, IngestError, MAX_BATCH_BYTES};
@@ -87,23 +87,24 @@ impl From<Kind> for DocumentKind {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    cli::init_tracing();
+    let args = Cli::parse();
+    match args.command {
         Command::Registry { format } => {
             match format {
                 Format::Markdown => print!("{}", registry::to_markdown()),
                 Format::Json => println!("{}", registry::to_json()),
             }
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
         Command::Show { kind } => {
             print!("{}", validation::schema_text(kind.into()));
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
         Command::Validate { kind, file } => match validate_file(&file, kind.map(Into::into)) {
             Ok(kind) => {
                 println!("{file}: valid {kind}");
-                ExitCode::SUCCESS
+                Exit::Ok.into()
             }
             Err(errors) => {
                 for e in errors {
@@ -114,7 +115,7 @@ fn main() -> ExitCode {
                     };
                     eprintln!("{pointer}: {}", e.message);
                 }
-                ExitCode::from(2)
+                Exit::Usage.into()
             }
         },
     }
@@ -122,20 +123,13 @@ fn main() -> ExitCode {
 
 /// Reads at most `MAX_BATCH_BYTES` (the largest document any reader accepts).
 fn read_input(file: &str) -> Result<Vec<u8>, String> {
-    let limit = u64::try_from(MAX_BATCH_BYTES).unwrap_or(u64::MAX) + 1;
-    let mut bytes = Vec::new();
-    let read = if file == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| format!("cannot read {file}: {e}"))?;
-    if bytes.len() > MAX_BATCH_BYTES {
-        return Err(format!(
-            "{file} is larger than {MAX_BATCH_BYTES} bytes, the largest document accepted"
-        ));
-    }
-    Ok(bytes)
+    let limit = u64::try_from(MAX_BATCH_BYTES).unwrap_or(u64::MAX);
+    cli::read_input(file, limit).map_err(|e| match e {
+        cli::ReadError::TooLarge { path, limit } => {
+            format!("{path} is larger than {limit} bytes, the largest document accepted")
+        }
+        other => other.to_string(),
+    })
 }
 
 fn root(message: impl Into<String>) -> Vec<SchemaError> {

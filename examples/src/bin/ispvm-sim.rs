@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use clap::Parser;
+use ispvm_examples::cli::{self, Exit};
 use ispvm_routeros::Secret;
 use ispvm_routeros::sim::{SimRouter, SimState};
 
@@ -51,10 +52,13 @@ struct Args {
     state: Option<PathBuf>,
 }
 
-fn fail(code: u8, msg: &str) -> ExitCode {
+fn fail(code: Exit, msg: &str) -> ExitCode {
     eprintln!("ispvm-sim: {msg}");
-    ExitCode::from(code)
+    code.into()
 }
+
+/// Largest certificate or key file read, in bytes.
+const MAX_PEM: u64 = 1 << 20;
 
 fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
@@ -62,12 +66,13 @@ fn mtime(p: &Path) -> Option<SystemTime> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    cli::init_tracing();
     // clap exits 2 on bad arguments and 0 after --help/--version, as the contract asks.
     let args = Args::parse();
     let mut state = match &args.state {
         Some(p) => match SimState::from_json_file(p) {
             Ok(s) => s,
-            Err(e) => return fail(2, &e.to_string()),
+            Err(e) => return fail(Exit::Usage, &e.to_string()),
         },
         None => SimState::default_aggregation(),
     };
@@ -75,7 +80,7 @@ async fn main() -> ExitCode {
         if v.parse::<ispvm_routeros::adapter::RouterOsVersion>()
             .is_err()
         {
-            return fail(2, &format!("invalid --routeros-version {v:?}"));
+            return fail(Exit::Usage, &format!("invalid --routeros-version {v:?}"));
         }
         state.version.clone_from(v);
     }
@@ -83,20 +88,24 @@ async fn main() -> ExitCode {
     if let (Some(user), Some(var)) = (&args.user, &args.password_env) {
         match std::env::var(var) {
             Ok(p) => builder = builder.user(user.clone(), Secret::new(p)),
-            Err(_) => return fail(2, &format!("environment variable {var} is not set")),
+            Err(_) => {
+                return fail(
+                    Exit::Usage,
+                    &format!("environment variable {var} is not set"),
+                );
+            }
         }
     }
     if let (Some(addr), Some(cert), Some(key)) = (args.tls_listen, &args.cert, &args.key) {
-        let read =
-            |p: &PathBuf| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+        let read = |p: &PathBuf| cli::read_input(p, MAX_PEM).map_err(|e| e.to_string());
         match (read(cert), read(key)) {
             (Ok(c), Ok(k)) => builder = builder.tls(addr, c, k),
-            (Err(e), _) | (_, Err(e)) => return fail(2, &e),
+            (Err(e), _) | (_, Err(e)) => return fail(Exit::Usage, &e),
         }
     }
     let sim = match builder.start().await {
         Ok(s) => s,
-        Err(e) => return fail(1, &e.to_string()),
+        Err(e) => return fail(Exit::Runtime, &e.to_string()),
     };
     {
         let mut out = std::io::stdout().lock();

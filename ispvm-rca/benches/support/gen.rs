@@ -1,5 +1,6 @@
-//! A generator of realistic ISP topologies for the benchmarks (shared by `benches/engine.rs` and
-//! `examples/compile_memory.rs`).
+//! A generator of realistic ISP topologies and scenario files for the benchmarks (shared by
+//! `benches/engine.rs`, `examples/compile_memory.rs`, `examples/scenario.rs` and the end-to-end
+//! `ispvm-analyze` benchmark of the examples package).
 //!
 //! Shape: a core ring of 8 routers; 3 transit BGP sessions on 2 edge routers and an `internet`
 //! service that needs 2 of them; aggregation routers dual-homed to two core routers through
@@ -170,4 +171,43 @@ pub fn isp(target: usize) -> Net {
         n.access.push(acc);
     }
     n
+}
+
+/// A scenario file (`ispvm.scenario/v1`, compact JSON) of `net` with `obs` observations: access
+/// routers failing and recovering, access ports going down, one per second.
+pub fn scenario_json(net: &Net, obs: usize) -> Vec<u8> {
+    use serde_json::json;
+    let entities: Vec<_> = net
+        .entities
+        .iter()
+        .map(|(id, k)| json!({"id": id, "kind": k}))
+        .collect();
+    let deps: Vec<_> = net
+        .groups
+        .iter()
+        .map(|(d, m, members)| match m {
+            GroupMode::KofN(k) => {
+                json!({"dependent": d, "mode": "kofn", "k": k, "members": members})
+            }
+            GroupMode::Any => json!({"dependent": d, "mode": "any", "members": members}),
+            _ => json!({"dependent": d, "mode": "all", "members": members}),
+        })
+        .collect();
+    let mut observations = Vec::with_capacity(obs);
+    for i in 0..obs {
+        let a = &net.access[(i * 7919) % net.access.len()];
+        let at = chrono::DateTime::from_timestamp(1_767_225_600 + i as i64, 0)
+            .unwrap()
+            .to_rfc3339();
+        observations.push(match i % 4 {
+            0 | 1 => json!({"at": at, "entity": a, "signal": "reachability", "state": "down", "source": "ping"}),
+            2 => json!({"at": at, "entity": a, "signal": "reachability", "state": "up", "source": "ping"}),
+            _ => json!({"at": at, "entity": format!("{a}/ether0"), "signal": "link", "state": "down", "source": "routeros_api"}),
+        });
+    }
+    serde_json::to_vec(&json!({
+        "schema": "ispvm.scenario/v1", "tenant": "bench-isp",
+        "entities": entities, "dependencies": deps, "observations": observations,
+    }))
+    .unwrap()
 }
