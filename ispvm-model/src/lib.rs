@@ -45,7 +45,7 @@ mod observation;
 mod subscribers;
 mod topology;
 
-pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
+pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity, Tier, UnknownTier};
 pub use dependency::{DependencyGroup, GroupFormatError, GroupMode};
 pub use entity::{Entity, EntityKind, Role};
 pub use id::{EntityId, IdError, MAX_ID_LEN, TenantId};
