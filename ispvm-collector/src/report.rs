@@ -116,7 +116,8 @@ impl PollReport {
     ///     Duration::from_millis(12), PollOutcome::Collected(Collection::new()),
     /// );
     /// assert_eq!(ok.result(), "ok");
-    /// let late = PollReport { outcome: PollOutcome::Failed(PollFailure::deadline(Duration::from_secs(60))), ..ok };
+    /// let mut late = ok.clone();
+    /// late.outcome = PollOutcome::Failed(PollFailure::deadline(Duration::from_secs(60)));
     /// assert_eq!(late.result(), "timeout");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
