@@ -37,6 +37,7 @@
 
 pub mod analysis;
 pub mod conformance;
+pub mod incident;
 pub mod ingest;
 pub mod registry;
 pub mod scenario;
