@@ -496,3 +496,44 @@ async fn run_twice_at_once_is_refused_and_bad_config_is_an_error() {
         })
     ));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_with_new_adapter_objects_keeps_targets_of_the_same_revision() {
+    let (a, a2, b, b2) = (
+        Fake::new(Duration::ZERO),
+        Fake::new(Duration::ZERO),
+        Fake::new(Duration::ZERO),
+        Fake::new(Duration::ZERO),
+    );
+    let run = start(
+        CollectorConfig::default().with_intervals(fast_only(10)),
+        vec![
+            target(0, a.clone()).with_revision(1),
+            target(1, b.clone()).with_revision(1),
+        ],
+    );
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    // the reload builds new adapters; r0's entry is unchanged (revision 1), r1's changed (2)
+    let summary = run
+        .collector
+        .sync(vec![
+            target(0, a2.clone()).with_revision(1),
+            target(1, b2.clone()).with_revision(2),
+        ])
+        .unwrap();
+    assert_eq!((summary.unchanged, summary.replaced), (1, 1));
+    let (a_calls, b_calls) = (a.times(Tier::Fast).len(), b.times(Tier::Fast).len());
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert!(
+        a.times(Tier::Fast).len() >= a_calls + 2,
+        "the kept target's adapter polls on"
+    );
+    assert!(a2.times(Tier::Fast).is_empty());
+    assert_eq!(
+        b.times(Tier::Fast).len(),
+        b_calls,
+        "the replaced adapter stops"
+    );
+    assert!(b2.times(Tier::Fast).len() >= 2);
+    run.stop().await;
+}
