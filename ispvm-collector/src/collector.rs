@@ -487,6 +487,17 @@ impl Worker {
     }
 
     async fn run(mut self) {
+        /// Clears the next due time however the worker ends (cancelled, removed, replaced).
+        struct NotDue(Arc<Mutex<StatsCell>>);
+        impl Drop for NotDue {
+            fn drop(&mut self) {
+                match self.0.lock() {
+                    Ok(mut g) => g.next_due = None,
+                    Err(p) => p.into_inner().next_due = None,
+                }
+            }
+        }
+        let _not_due = NotDue(self.stats.clone());
         let cfg = &self.inner.config;
         let (jitter, base, max, deadline, grace) = (
             cfg.jitter_percent,
