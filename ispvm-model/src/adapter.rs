@@ -81,6 +81,72 @@ impl Collection {
     }
 }
 
+/// A polling tier: which subset of a device's data one collection reads.
+///
+/// Poll what changes fast often and what is expensive or slow-moving rarely. An adapter that
+/// cannot collect a subset collects everything for every tier (the default of
+/// [`DeviceAdapter::collect_tier`]).
+///
+/// # Examples
+/// ```
+/// use ispvm_model::Tier;
+/// assert_eq!(Tier::Fast.as_str(), "fast");
+/// assert_eq!("medium".parse::<Tier>(), Ok(Tier::Medium));
+/// assert_eq!(Tier::ALL, [Tier::Fast, Tier::Medium, Tier::Slow]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Tier {
+    /// Reachability, interface operational state, routing neighbours, session counts
+    /// (every 10-30 s).
+    Fast,
+    /// Counters, CPU and memory, RADIUS client counters (every 1-2 min).
+    Medium,
+    /// Identity, version, uptime, inventory (every 5-15 min).
+    Slow,
+}
+
+impl Tier {
+    /// Every tier, fastest first.
+    pub const ALL: [Tier; 3] = [Tier::Fast, Tier::Medium, Tier::Slow];
+
+    /// `fast`, `medium` or `slow`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Fast => "fast",
+            Tier::Medium => "medium",
+            Tier::Slow => "slow",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A tier name that is not `fast`, `medium` or `slow`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier {0:?} (expected fast, medium or slow)")]
+pub struct UnknownTier(pub String);
+
+impl std::str::FromStr for Tier {
+    type Err = UnknownTier;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fast" => Ok(Tier::Fast),
+            "medium" => Ok(Tier::Medium),
+            "slow" => Ok(Tier::Slow),
+            other => Err(UnknownTier(other.to_owned())),
+        }
+    }
+}
+
 /// Why an adapter could not identify or collect.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -159,6 +225,28 @@ impl AdapterError {
             source: Some(ErrorCause::new(error)),
         }
     }
+
+    /// True for [`AdapterError::Timeout`]: the device did not answer in time (a poller
+    /// counts these apart from other failures).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::AdapterError;
+    /// let e = AdapterError::Timeout { device: "agg1".into(), operation: "login".into() };
+    /// assert!(e.is_timeout());
+    /// ```
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, AdapterError::Timeout { .. })
+    }
+
+    /// True when retrying later may succeed without an operator's fix: unreachable devices,
+    /// timeouts and protocol errors (often a connection cut mid-reply). False for a refused
+    /// login, which needs new credentials.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, AdapterError::Authentication { .. })
+    }
 }
 
 /// A vendor's way to identify a device and collect canonical samples and events from it.
@@ -209,6 +297,16 @@ pub trait DeviceAdapter: Send + Sync {
     /// [`AdapterError`] when the device cannot be reached, refuses the login or breaks the
     /// protocol.
     async fn collect(&self) -> Result<Collection, AdapterError>;
+
+    /// Collects the subset of one [`Tier`]. Provided: collects everything ([`Self::collect`]),
+    /// so adapters written before tiers existed keep working under a tiered poller.
+    ///
+    /// # Errors
+    /// As [`Self::collect`].
+    async fn collect_tier(&self, tier: Tier) -> Result<Collection, AdapterError> {
+        let _ = tier;
+        self.collect().await
+    }
 }
 
 impl fmt::Debug for dyn DeviceAdapter {

@@ -49,7 +49,7 @@ mod secret;
 mod subscribers;
 mod topology;
 
-pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
+pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity, Tier, UnknownTier};
 pub use cause::ErrorCause;
 pub use dependency::{DependencyGroup, GroupFormatError, GroupMode};
 pub use entity::{Entity, EntityKind, Role};

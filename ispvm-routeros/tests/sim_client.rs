@@ -610,3 +610,94 @@ async fn churn_replaces_the_oldest_sessions_with_never_used_ids() {
     assert!(pppoe_ids(&c).await.is_empty());
     assert_eq!(s.state().pppoe.first_session(), 3521);
 }
+
+fn metric_names(c: &ispvm_model::Collection) -> std::collections::BTreeSet<String> {
+    c.samples.iter().map(|s| s.metric_name.clone()).collect()
+}
+
+#[tokio::test]
+async fn tiers_split_the_full_collection_and_reuse_one_login() {
+    use ispvm_model::Tier;
+    for version in ["7.18.2", "6.49.10"] {
+        let s = sim(SimState::default_aggregation().with_version(version)).await;
+        let a = RouterOsAdapter::new(config(&s));
+        let full = a.collect().await.unwrap();
+        let fast = a.collect_tier(Tier::Fast).await.unwrap();
+        let medium = a.collect_tier(Tier::Medium).await.unwrap();
+        let slow = a.collect_tier(Tier::Slow).await.unwrap();
+        for c in [&fast, &medium, &slow] {
+            assert!(c.warnings.is_empty(), "{version}: {:?}", c.warnings);
+        }
+        let set = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(
+            metric_names(&fast),
+            set(&[
+                "device.up",
+                "interface.oper_up",
+                "interface.admin_up",
+                "bgp.peer.up",
+                "bgp.peer.prefixes_in",
+                "ospf.neighbor.up",
+                "pppoe.sessions.active",
+            ]),
+            "{version}"
+        );
+        assert_eq!(
+            metric_names(&medium),
+            set(&[
+                "device.cpu_pct",
+                "device.mem_used_bytes",
+                "device.mem_total_bytes",
+                "interface.rx_bytes_total",
+                "interface.tx_bytes_total",
+                "interface.rx_errors_total",
+                "interface.tx_errors_total",
+                "radius.requests_total",
+                "radius.accepts_total",
+                "radius.rejects_total",
+                "radius.timeouts_total",
+            ]),
+            "{version}"
+        );
+        assert_eq!(
+            metric_names(&slow),
+            set(&["device.uptime_seconds"]),
+            "{version}"
+        );
+        // the three tiers together are exactly the full collection's samples, entity by entity
+        let key = |c: &ispvm_model::Collection| {
+            let mut v: Vec<(String, String)> = c
+                .samples
+                .iter()
+                .map(|s| (s.metric_name.clone(), s.entity_id.to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        let mut union = [key(&fast), key(&medium), key(&slow)].concat();
+        union.sort();
+        assert_eq!(union, key(&full), "{version}");
+        assert_eq!(value(&fast, "pppoe.sessions.active", "agg1"), 1200.0);
+        assert_eq!(value(&medium, "device.cpu_pct", "agg1"), 12.0);
+        // one connection, one login, for all four collections
+        assert_eq!(s.logins(), 1);
+        assert_eq!(a.logins(), 1);
+        // the simulator drops the connection: the next poll logs in again, once
+        s.drop_connections();
+        let mut again = None;
+        for _ in 0..2 {
+            match a.collect_tier(Tier::Fast).await {
+                Ok(c) => {
+                    again = Some(c);
+                    break;
+                }
+                Err(e) => assert!(
+                    matches!(e, ispvm_model::AdapterError::Unreachable { .. }),
+                    "{e:?}"
+                ),
+            }
+        }
+        assert!(again.is_some());
+        assert_eq!(s.logins(), 2);
+    }
+}

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ispvm_model::{
     AdapterError, Collection, DeviceAdapter, DeviceIdentity, EntityId, EntityKind, Quality, Sample,
-    SampleValue,
+    SampleValue, Tier,
 };
 
 pub use parse::{RouterOsVersion, VersionError, parse_datetime, parse_duration};
@@ -53,6 +53,9 @@ pub const SOURCE: &str = "routeros_api";
 pub struct RouterOsAdapter {
     session: Session,
     device_id: Option<EntityId>,
+    /// Device id and version learnt by the last identity read (tiers other than `slow` reuse
+    /// them instead of asking again on every poll).
+    known: std::sync::Mutex<Option<(EntityId, Option<RouterOsVersion>)>>,
 }
 
 impl RouterOsAdapter {
@@ -62,6 +65,7 @@ impl RouterOsAdapter {
         Self {
             session: Session::new(config),
             device_id: None,
+            known: std::sync::Mutex::new(None),
         }
     }
 
@@ -69,7 +73,29 @@ impl RouterOsAdapter {
     #[must_use]
     pub fn with_device_id(mut self, id: EntityId) -> Self {
         self.device_id = Some(id);
+        self.set_known(None);
         self
+    }
+
+    fn known(&self) -> Option<(EntityId, Option<RouterOsVersion>)> {
+        match self.known.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn set_known(&self, v: Option<(EntityId, Option<RouterOsVersion>)>) {
+        match self.known.lock() {
+            Ok(mut g) => *g = v,
+            Err(p) => *p.into_inner() = v,
+        }
+    }
+
+    /// Logins this adapter's connection has made (1 while one connection is reused; one
+    /// more after each reconnection).
+    #[must_use]
+    pub fn logins(&self) -> u64 {
+        self.session.logins()
     }
 
     /// Uses this reconnection backoff.
@@ -78,6 +104,7 @@ impl RouterOsAdapter {
         Self {
             session: Session::with_backoff(self.session.config().clone(), backoff),
             device_id: self.device_id,
+            known: self.known,
         }
     }
 
@@ -120,6 +147,32 @@ impl DeviceAdapter for RouterOsAdapter {
         collect_from(&client, self.device_id.as_ref(), Utc::now())
             .await
             .map_err(|e| to_adapter_error(&self.device_name(), e))
+    }
+
+    /// One tier over the adapter's long-lived connection (see [`collect_tier_from`] for what
+    /// each tier reads). The device id and version are read once and refreshed by the `slow`
+    /// tier, not asked again on every fast poll.
+    async fn collect_tier(&self, tier: Tier) -> Result<Collection, AdapterError> {
+        let client = self.client().await?;
+        let err = |e| to_adapter_error(&self.device_name(), e);
+        let known = match (tier, self.known()) {
+            (Tier::Slow, _) | (_, None) => None,
+            (_, Some(k)) => Some(k),
+        };
+        let (dev, version, pre) = match known {
+            Some((dev, version)) => (dev, version, None),
+            None => {
+                let (identity, resource, version) = read_identity(&client, self.device_id.as_ref())
+                    .await
+                    .map_err(err)?;
+                let dev = identity.device_id.clone();
+                self.set_known(Some((dev.clone(), version)));
+                (dev, version, Some(resource))
+            }
+        };
+        collect_tier_from(&client, &dev, version, pre, tier, Utc::now())
+            .await
+            .map_err(err)
     }
 }
 
@@ -247,6 +300,260 @@ fn b(v: bool) -> f64 {
     if v { 1.0 } else { 0.0 }
 }
 
+fn resource_samples(out: &mut Out, dev: &EntityId, r: &Reply, uptime: bool, cpu_mem: bool) {
+    if uptime {
+        match r
+            .get("uptime")
+            .and_then(|v| v.as_str())
+            .and_then(parse_duration)
+        {
+            Some(d) => out.push(
+                names::DEVICE_UPTIME_SECONDS,
+                EntityKind::Device,
+                dev,
+                d.as_secs_f64().floor(),
+                "s",
+                &[],
+                false,
+            ),
+            None => out
+                .warnings
+                .push("/system/resource: unreadable uptime".into()),
+        }
+    }
+    if !cpu_mem {
+        return;
+    }
+    if let Some(c) = num(r, "cpu-load") {
+        out.push(
+            names::DEVICE_CPU_PCT,
+            EntityKind::Device,
+            dev,
+            c,
+            "%",
+            &[],
+            false,
+        );
+    }
+    if let (Some(total), Some(free)) = (num(r, "total-memory"), num(r, "free-memory")) {
+        out.push(
+            names::DEVICE_MEM_USED_BYTES,
+            EntityKind::Device,
+            dev,
+            (total - free).max(0.0),
+            "By",
+            &[],
+            false,
+        );
+        out.push(
+            names::DEVICE_MEM_TOTAL_BYTES,
+            EntityKind::Device,
+            dev,
+            total,
+            "By",
+            &[],
+            false,
+        );
+    }
+}
+
+fn bgp_command(v7: bool) -> Command {
+    if v7 {
+        Command::new("/routing/bgp/session/print")
+    } else {
+        Command::new("/routing/bgp/peer/print")
+    }
+}
+
+fn pppoe_count(out: &mut Out, dev: &EntityId, ppp: Option<Response>, servers: Option<Response>) {
+    let servers = servers.and_then(|r| r.count()).unwrap_or(0);
+    if let Some(r) = ppp {
+        match r.count() {
+            Some(n) if n > 0 || servers > 0 => out.push(
+                names::PPPOE_SESSIONS_ACTIVE,
+                EntityKind::PppoeConcentrator,
+                dev,
+                n as f64,
+                "1",
+                &[],
+                false,
+            ),
+            Some(_) => {}
+            None => out
+                .warnings
+                .push("/ppp/active: no count in the count-only reply".into()),
+        }
+    }
+}
+
+fn ppp_active_count() -> Command {
+    Command::new("/ppp/active/print")
+        .flag("count-only")
+        .query(Query::eq("service", "pppoe"))
+}
+
+fn pppoe_server_count() -> Command {
+    Command::new("/interface/pppoe-server/server/print").flag("count-only")
+}
+
+/// Collects one [`Tier`] over a logged-in client. All samples share `ts`.
+///
+/// | tier | reads | samples |
+/// |---|---|---|
+/// | fast | `/interface` (state only), BGP sessions, OSPF neighbours, `/ppp/active` count | `device.up`, `interface.oper_up`, `interface.admin_up`, `bgp.peer.*`, `ospf.neighbor.up`, `pppoe.sessions.active` |
+/// | medium | `/system/resource`, `/interface` (counters only), `/radius` + `/radius/monitor` | `device.cpu_pct`, `device.mem_*`, `interface.*_total`, `radius.*_total` |
+/// | slow | `/system/identity`, `/system/resource` | `device.uptime_seconds` |
+///
+/// `dev` and `version` come from an earlier identity read; `resource` is the
+/// `/system/resource` row of an identity read made just before (saves a command), if any.
+///
+/// # Errors
+/// [`ClientError`] when the connection fails; missing menus are warnings, not errors.
+pub async fn collect_tier_from(
+    client: &Client,
+    dev: &EntityId,
+    version: Option<RouterOsVersion>,
+    resource: Option<Option<Reply>>,
+    tier: Tier,
+    ts: DateTime<Utc>,
+) -> Result<Collection, ClientError> {
+    let mut out = Out {
+        ts,
+        samples: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let v7 = version.is_none_or(|v| v.is_v7());
+    match tier {
+        Tier::Medium => {
+            let mut w = [Vec::new(), Vec::new(), Vec::new()];
+            let [w0, w1, w2] = &mut w;
+            let (res, ifaces, radius) = futures::join!(
+                async {
+                    match resource {
+                        Some(r) => Ok(r),
+                        None => menu(client, Command::new("/system/resource/print"), w0)
+                            .await
+                            .map(|r| r.and_then(|r| r.rows.into_iter().next())),
+                    }
+                },
+                menu(
+                    client,
+                    Command::new("/interface/print").proplist(&[
+                        "name", "type", "dynamic", "rx-byte", "tx-byte", "rx-error", "tx-error",
+                    ]),
+                    w1
+                ),
+                menu(
+                    client,
+                    Command::new("/radius/print").proplist(&[".id", "address", "service"]),
+                    w2
+                ),
+            );
+            for ws in w {
+                out.warnings.extend(ws);
+            }
+            if let Some(r) = res? {
+                resource_samples(&mut out, dev, &r, false, true);
+            }
+            if let Some(r) = ifaces? {
+                for row in &r.rows {
+                    interface_samples(
+                        &mut out,
+                        dev,
+                        row,
+                        IfFields {
+                            state: false,
+                            counters: true,
+                        },
+                    );
+                }
+            }
+            if let Some(r) = radius? {
+                radius_samples(&mut out, client, dev, &r.rows).await?;
+            }
+        }
+        Tier::Slow => {
+            let r = match resource {
+                Some(r) => r,
+                None => {
+                    let mut w = Vec::new();
+                    let r = menu(client, Command::new("/system/resource/print"), &mut w).await?;
+                    out.warnings.extend(w);
+                    r.and_then(|r| r.rows.into_iter().next())
+                }
+            };
+            if let Some(r) = r {
+                resource_samples(&mut out, dev, &r, true, false);
+            }
+        }
+        _ => {
+            out.push(
+                names::DEVICE_UP,
+                EntityKind::Device,
+                dev,
+                1.0,
+                "bool",
+                &[],
+                false,
+            );
+            let mut w = [Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+            let [w0, w1, w2, w3, w4] = &mut w;
+            let (ifaces, bgp, ospf, ppp, servers) = futures::join!(
+                menu(
+                    client,
+                    Command::new("/interface/print")
+                        .proplist(&["name", "type", "running", "disabled", "dynamic",]),
+                    w0
+                ),
+                menu(client, bgp_command(v7), w1),
+                menu(
+                    client,
+                    Command::new("/routing/ospf/neighbor/print").proplist(&[
+                        "router-id",
+                        "address",
+                        "interface",
+                        "state"
+                    ]),
+                    w2
+                ),
+                menu(client, ppp_active_count(), w3),
+                menu(client, pppoe_server_count(), w4),
+            );
+            for ws in w {
+                out.warnings.extend(ws);
+            }
+            if let Some(r) = ifaces? {
+                for row in &r.rows {
+                    interface_samples(
+                        &mut out,
+                        dev,
+                        row,
+                        IfFields {
+                            state: true,
+                            counters: false,
+                        },
+                    );
+                }
+            }
+            if let Some(r) = bgp? {
+                for row in &r.rows {
+                    bgp_samples(&mut out, dev, row, v7);
+                }
+            }
+            if let Some(r) = ospf? {
+                for row in &r.rows {
+                    ospf_samples(&mut out, dev, row);
+                }
+            }
+            pppoe_count(&mut out, dev, ppp?, servers?);
+        }
+    }
+    let mut c = Collection::new();
+    c.samples = out.samples;
+    c.warnings = out.warnings;
+    Ok(c)
+}
+
 /// Collects one round of samples over a logged-in client. All samples share `ts`.
 ///
 /// # Errors
@@ -274,55 +581,7 @@ pub async fn collect_from(
         false,
     );
     if let Some(r) = &resource {
-        match r
-            .get("uptime")
-            .and_then(|v| v.as_str())
-            .and_then(parse_duration)
-        {
-            Some(d) => out.push(
-                names::DEVICE_UPTIME_SECONDS,
-                EntityKind::Device,
-                &dev,
-                d.as_secs_f64().floor(),
-                "s",
-                &[],
-                false,
-            ),
-            None => out
-                .warnings
-                .push("/system/resource: unreadable uptime".into()),
-        }
-        if let Some(c) = num(r, "cpu-load") {
-            out.push(
-                names::DEVICE_CPU_PCT,
-                EntityKind::Device,
-                &dev,
-                c,
-                "%",
-                &[],
-                false,
-            );
-        }
-        if let (Some(total), Some(free)) = (num(r, "total-memory"), num(r, "free-memory")) {
-            out.push(
-                names::DEVICE_MEM_USED_BYTES,
-                EntityKind::Device,
-                &dev,
-                (total - free).max(0.0),
-                "By",
-                &[],
-                false,
-            );
-            out.push(
-                names::DEVICE_MEM_TOTAL_BYTES,
-                EntityKind::Device,
-                &dev,
-                total,
-                "By",
-                &[],
-                false,
-            );
-        }
+        resource_samples(&mut out, &dev, r, true, true);
     }
 
     let bgp_cmd = if v7 {
@@ -383,7 +642,7 @@ pub async fn collect_from(
 
     if let Some(r) = ifaces? {
         for row in &r.rows {
-            interface_samples(&mut out, &dev, row);
+            interface_samples(&mut out, &dev, row, IfFields::ALL);
         }
     }
     if let Some(r) = bgp? {
@@ -423,7 +682,21 @@ pub async fn collect_from(
     Ok(c)
 }
 
-fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
+/// Which interface fields a tier reports.
+#[derive(Clone, Copy)]
+struct IfFields {
+    state: bool,
+    counters: bool,
+}
+
+impl IfFields {
+    const ALL: IfFields = IfFields {
+        state: true,
+        counters: true,
+    };
+}
+
+fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply, fields: IfFields) {
     let Some((name, name_ok)) = text(row, "name") else {
         return;
     };
@@ -438,27 +711,11 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     let lossy = !(name_ok && type_ok);
     let labels = [("if_name", name.as_str()), ("if_type", if_type.as_str())];
     let flag = |n| row.get(n).and_then(|v| v.as_bool());
-    if let Some(running) = flag("running") {
-        out.push(
-            names::INTERFACE_OPER_UP,
-            EntityKind::Interface,
-            &id,
-            b(running),
-            "bool",
-            &labels,
-            lossy,
-        );
+    if fields.state {
+        interface_state(out, &id, &labels, lossy, flag("running"), flag("disabled"));
     }
-    if let Some(disabled) = flag("disabled") {
-        out.push(
-            names::INTERFACE_ADMIN_UP,
-            EntityKind::Interface,
-            &id,
-            b(!disabled),
-            "bool",
-            &labels,
-            lossy,
-        );
+    if !fields.counters {
+        return;
     }
     for (field, metric, unit) in [
         ("rx-byte", names::INTERFACE_RX_BYTES_TOTAL, "By"),
@@ -469,6 +726,38 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
         if let Some(v) = num(row, field) {
             out.push(metric, EntityKind::Interface, &id, v, unit, &labels, lossy);
         }
+    }
+}
+
+fn interface_state(
+    out: &mut Out,
+    id: &EntityId,
+    labels: &[(&str, &str)],
+    lossy: bool,
+    running: Option<bool>,
+    disabled: Option<bool>,
+) {
+    if let Some(running) = running {
+        out.push(
+            names::INTERFACE_OPER_UP,
+            EntityKind::Interface,
+            id,
+            b(running),
+            "bool",
+            labels,
+            lossy,
+        );
+    }
+    if let Some(disabled) = disabled {
+        out.push(
+            names::INTERFACE_ADMIN_UP,
+            EntityKind::Interface,
+            id,
+            b(!disabled),
+            "bool",
+            labels,
+            lossy,
+        );
     }
 }
 

@@ -99,6 +99,7 @@ struct State {
 pub struct Session {
     config: ClientConfig,
     state: tokio::sync::Mutex<State>,
+    logins: std::sync::atomic::AtomicU64,
 }
 
 impl Session {
@@ -118,7 +119,15 @@ impl Session {
                 backoff,
                 retry_at: None,
             }),
+            logins: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Successful logins so far: 1 while the first connection lives, one more per
+    /// reconnection (a reused connection logs in once).
+    #[must_use]
+    pub fn logins(&self) -> u64 {
+        self.logins.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The configuration.
@@ -150,6 +159,8 @@ impl Session {
         }
         match Client::connect(&self.config).await {
             Ok(c) => {
+                self.logins
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 st.backoff.reset();
                 st.retry_at = None;
                 st.client = Some(c.clone());

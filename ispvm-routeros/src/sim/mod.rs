@@ -95,6 +95,9 @@ struct Shared {
     users: Vec<(String, Secret)>,
     started: Instant,
     connections: AtomicUsize,
+    logins: AtomicUsize,
+    /// Bumped by [`SimHandle::drop_connections`]: every open connection closes.
+    kick: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -197,6 +200,8 @@ impl SimRouterBuilder {
             users,
             started: Instant::now(),
             connections: AtomicUsize::new(0),
+            logins: AtomicUsize::new(0),
+            kick: watch::channel(0).0,
         });
         let (stop_tx, stop_rx) = watch::channel(false);
         let bind = |addr: SocketAddr| async move {
@@ -419,6 +424,16 @@ impl SimHandle {
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::SeqCst)
     }
+    /// Successful logins since start (a client that reuses its connection logs in once).
+    #[must_use]
+    pub fn logins(&self) -> usize {
+        self.shared.logins.load(Ordering::SeqCst)
+    }
+    /// Closes every open API connection (as a router reboot or a firewall reset would); the
+    /// listener keeps accepting new ones.
+    pub fn drop_connections(&self) {
+        self.shared.kick.send_modify(|v| *v += 1);
+    }
     /// Stops listening and closes every connection.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
@@ -585,6 +600,7 @@ where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     shared.connections.fetch_add(1, Ordering::SeqCst);
+    let mut kick = shared.kick.subscribe();
     let (mut reader, writer) = tokio::io::split(io);
     let (tx, rx) = mpsc::unbounded_channel();
     let wtask = tokio::spawn(write_loop(writer, rx, shared.clone()));
@@ -618,6 +634,7 @@ where
                 Ok(_) => {}
             },
             _ = stop.changed() => break,
+            _ = kick.changed() => break,
         }
     }
     for (_, s) in conn.streams.drain() {
@@ -787,6 +804,7 @@ impl Conn {
             };
             if ok {
                 self.logged_in = true;
+                self.shared.logins.fetch_add(1, Ordering::SeqCst);
                 w.done();
             } else {
                 refuse(w);
@@ -803,6 +821,7 @@ impl Conn {
         match (user(&name), req.attr("password")) {
             (Some(pw), Some(given)) if pw.expose() == given => {
                 self.logged_in = true;
+                self.shared.logins.fetch_add(1, Ordering::SeqCst);
                 w.done();
             }
             _ => refuse(w),
