@@ -1,0 +1,1 @@
+//! NetBox import (placeholder).
