@@ -299,9 +299,18 @@ impl Store {
         );
         doc.into_scenario()
             .map_err(|e| StoreError::Invalid(format!("topology: {e}")))?;
+        let mut diff = diff(&base, &target);
+        // New groups are created in the import's order (export lists them in creation order).
+        let order: HashMap<GroupKey, usize> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (group_key(g), i))
+            .collect();
+        diff.added_groups
+            .sort_by_key(|g| order.get(&group_key(g)).copied().unwrap_or(usize::MAX));
         Ok(TopologyPlan {
             tenant: tenant.clone(),
-            diff: diff(&base, &target),
+            diff,
             base,
         })
     }
