@@ -46,11 +46,13 @@ pub(crate) use insert_audit;
 /// Inserts the tenant row if missing inside an open transaction `$tx`.
 macro_rules! ensure_tenant {
     ($tx:ident, $tenant:expr) => {
-        sqlx::query("INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
-            .bind($tenant)
-            .bind($crate::store::micros(chrono::Utc::now()))
-            .execute(&mut *$tx)
-            .await?
+        sqlx::query(
+            "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind($tenant)
+        .bind($crate::store::micros(chrono::Utc::now()))
+        .execute(&mut *$tx)
+        .await?
     };
 }
 pub(crate) use ensure_tenant;
@@ -104,7 +106,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors; [`StoreError::Corrupt`] when a row does not decode.
-    pub async fn audit_log(&self, tenant: &TenantId, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    pub async fn audit_log(
+        &self,
+        tenant: &TenantId,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         let t = tenant.as_str();
         let rows: Vec<(i64, i64, String, String, String, String)> = on_pool!(self, p => sqlx::query_as(
             "SELECT id, at, actor, action, target, detail FROM audit_log WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")

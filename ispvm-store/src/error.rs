@@ -106,7 +106,9 @@ impl StoreError {
 const SQLITE_BUSY_CODES: [&str; 6] = ["5", "6", "261", "262", "517", "773"];
 /// PostgreSQL SQLSTATEs meaning "try again": serialization failure, deadlock, lock not
 /// available, too many connections, admin/crash shutdown, cannot connect now.
-const PG_RETRY_CODES: [&str; 7] = ["40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"];
+const PG_RETRY_CODES: [&str; 7] = [
+    "40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03",
+];
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{CauseKind, CauseRole, Confidence, EntityId, Evidence, Incident, RootCause, TenantId};
+use ispvm_model::{
+    CauseKind, CauseRole, Confidence, EntityId, Evidence, Incident, RootCause, TenantId,
+};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::{
     FeedbackLabel, IncidentChange, IncidentChangeKind, IncidentRecord, IncidentState,
@@ -84,15 +86,7 @@ struct Stored {
     closed_at: Option<DateTime<Utc>>,
 }
 
-type HeaderRow = (
-    String,
-    String,
-    i64,
-    Option<i64>,
-    String,
-    i64,
-    String,
-);
+type HeaderRow = (String, String, i64, Option<i64>, String, i64, String);
 type CauseRow = (String, i64, String, String, String, f64, Option<String>);
 type HistoryRow = (String, i64, String, String);
 type FeedbackRow = (String, String, i64);
@@ -164,8 +158,8 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 
 fn header_to_stored(row: HeaderRow) -> Result<(String, Stored), StoreError> {
     let (id, state, opened_at, closed_at, summary, subs, impacted) = row;
-    let impacted: Vec<EntityId> =
-        serde_json::from_str(&impacted).map_err(|e| StoreError::corrupt(format!("impacted: {e}")))?;
+    let impacted: Vec<EntityId> = serde_json::from_str(&impacted)
+        .map_err(|e| StoreError::corrupt(format!("impacted: {e}")))?;
     let incident = Incident::new(
         id.clone(),
         from_micros(opened_at)?,
@@ -187,8 +181,9 @@ fn header_to_stored(row: HeaderRow) -> Result<(String, Stored), StoreError> {
 fn cause_from_row(row: &CauseRow) -> Result<RootCause, StoreError> {
     let (_, _, entity, role, kind, confidence, evidence) = row;
     let evidence: Vec<Evidence> = match evidence {
-        Some(json) => serde_json::from_str(json)
-            .map_err(|e| StoreError::corrupt(format!("evidence: {e}")))?,
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| StoreError::corrupt(format!("evidence: {e}")))?
+        }
         None => Vec::new(),
     };
     Ok(RootCause::new(
@@ -203,7 +198,10 @@ fn cause_from_row(row: &CauseRow) -> Result<RootCause, StoreError> {
 }
 
 /// Attaches causes (ordered by incident then position) to their incidents.
-fn attach_causes(stored: &mut HashMap<String, Stored>, causes: &[CauseRow]) -> Result<(), StoreError> {
+fn attach_causes(
+    stored: &mut HashMap<String, Stored>,
+    causes: &[CauseRow],
+) -> Result<(), StoreError> {
     for row in causes {
         if let Some(s) = stored.get_mut(&row.0) {
             s.incident.root_causes.push(cause_from_row(row)?);
@@ -339,7 +337,10 @@ fn plan(
             }
         }
     }
-    let mut vanished: Vec<&String> = open.keys().filter(|id| !seen.contains(id.as_str())).collect();
+    let mut vanished: Vec<&String> = open
+        .keys()
+        .filter(|id| !seen.contains(id.as_str()))
+        .collect();
     vanished.sort();
     for id in vanished {
         changes.closed.push(id.clone());
@@ -540,7 +541,11 @@ impl Store {
         Ok(self.load(tenant, Which::One(id)).await?.pop())
     }
 
-    async fn load(&self, tenant: &TenantId, which: Which<'_>) -> Result<Vec<IncidentRecord>, StoreError> {
+    async fn load(
+        &self,
+        tenant: &TenantId,
+        which: Which<'_>,
+    ) -> Result<Vec<IncidentRecord>, StoreError> {
         let (clause, arg): (&str, Option<&str>) = match which {
             Which::State(s) => ("AND i.state = $2", Some(s)),
             Which::All => ("", None),
@@ -549,40 +554,48 @@ impl Store {
         let t = tenant.as_str();
         let header_sql = format!(
             "SELECT i.id, i.state, i.opened_at, i.closed_at, i.summary, i.subscribers_affected, i.impacted \
-             FROM incidents i WHERE i.tenant_id = $1 {clause} ORDER BY i.opened_at, i.id");
+             FROM incidents i WHERE i.tenant_id = $1 {clause} ORDER BY i.opened_at, i.id"
+        );
         let cause_sql = format!(
             "SELECT rc.incident_id, rc.position, rc.entity_id, rc.role, rc.kind, rc.confidence, rc.evidence \
              FROM root_causes rc JOIN incidents i ON i.tenant_id = rc.tenant_id AND i.id = rc.incident_id \
-             WHERE i.tenant_id = $1 {clause} ORDER BY rc.incident_id, rc.position");
+             WHERE i.tenant_id = $1 {clause} ORDER BY rc.incident_id, rc.position"
+        );
         let history_sql = format!(
             "SELECT h.incident_id, h.at, h.change, h.summary \
              FROM incident_history h JOIN incidents i ON i.tenant_id = h.tenant_id AND i.id = h.incident_id \
-             WHERE i.tenant_id = $1 {clause} ORDER BY h.incident_id, h.id");
+             WHERE i.tenant_id = $1 {clause} ORDER BY h.incident_id, h.id"
+        );
         let feedback_sql = format!(
             "SELECT f.incident_id, f.true_cause, f.at \
              FROM incident_feedback f JOIN incidents i ON i.tenant_id = f.tenant_id AND i.id = f.incident_id \
-             WHERE i.tenant_id = $1 {clause}");
-        let (headers, causes, history, feedback): (Vec<HeaderRow>, Vec<CauseRow>, Vec<HistoryRow>, Vec<FeedbackRow>) =
-            on_pool!(self, p => {
-                let mut conn = p.acquire().await?;
-                let mut q = sqlx::query_as(&header_sql).bind(t);
+             WHERE i.tenant_id = $1 {clause}"
+        );
+        let (headers, causes, history, feedback): (
+            Vec<HeaderRow>,
+            Vec<CauseRow>,
+            Vec<HistoryRow>,
+            Vec<FeedbackRow>,
+        ) = on_pool!(self, p => {
+            let mut conn = p.acquire().await?;
+            let mut q = sqlx::query_as(&header_sql).bind(t);
+            if let Some(a) = arg { q = q.bind(a); }
+            let headers: Vec<HeaderRow> = q.fetch_all(&mut *conn).await?;
+            if headers.is_empty() {
+                (headers, Vec::new(), Vec::new(), Vec::new())
+            } else {
+                let mut q = sqlx::query_as(&cause_sql).bind(t);
                 if let Some(a) = arg { q = q.bind(a); }
-                let headers: Vec<HeaderRow> = q.fetch_all(&mut *conn).await?;
-                if headers.is_empty() {
-                    (headers, Vec::new(), Vec::new(), Vec::new())
-                } else {
-                    let mut q = sqlx::query_as(&cause_sql).bind(t);
-                    if let Some(a) = arg { q = q.bind(a); }
-                    let causes: Vec<CauseRow> = q.fetch_all(&mut *conn).await?;
-                    let mut q = sqlx::query_as(&history_sql).bind(t);
-                    if let Some(a) = arg { q = q.bind(a); }
-                    let history: Vec<HistoryRow> = q.fetch_all(&mut *conn).await?;
-                    let mut q = sqlx::query_as(&feedback_sql).bind(t);
-                    if let Some(a) = arg { q = q.bind(a); }
-                    let feedback: Vec<FeedbackRow> = q.fetch_all(&mut *conn).await?;
-                    (headers, causes, history, feedback)
-                }
-            });
+                let causes: Vec<CauseRow> = q.fetch_all(&mut *conn).await?;
+                let mut q = sqlx::query_as(&history_sql).bind(t);
+                if let Some(a) = arg { q = q.bind(a); }
+                let history: Vec<HistoryRow> = q.fetch_all(&mut *conn).await?;
+                let mut q = sqlx::query_as(&feedback_sql).bind(t);
+                if let Some(a) = arg { q = q.bind(a); }
+                let feedback: Vec<FeedbackRow> = q.fetch_all(&mut *conn).await?;
+                (headers, causes, history, feedback)
+            }
+        });
         let mut order = Vec::with_capacity(headers.len());
         let mut stored = HashMap::with_capacity(headers.len());
         for h in headers {
@@ -593,10 +606,11 @@ impl Store {
         attach_causes(&mut stored, &causes)?;
         let mut histories: HashMap<String, Vec<IncidentChange>> = HashMap::new();
         for (id, at, change, summary) in history {
-            histories
-                .entry(id)
-                .or_default()
-                .push(IncidentChange::new(from_micros(at)?, parse_change(&change)?, summary));
+            histories.entry(id).or_default().push(IncidentChange::new(
+                from_micros(at)?,
+                parse_change(&change)?,
+                summary,
+            ));
         }
         let mut labels: HashMap<String, FeedbackLabel> = HashMap::new();
         for (id, cause, at) in feedback {
@@ -668,7 +682,10 @@ impl Store {
         });
         self.incident(tenant, incident_id)
             .await?
-            .ok_or_else(|| StoreError::NotFound { what: "incident", id: incident_id.to_string() })
+            .ok_or_else(|| StoreError::NotFound {
+                what: "incident",
+                id: incident_id.to_string(),
+            })
     }
 }
 
@@ -680,7 +697,15 @@ mod tests {
         let at = "2026-03-14T09:05:00Z".parse().unwrap();
         let rc = causes
             .iter()
-            .map(|(e, r)| RootCause::new(e.parse().unwrap(), *r, CauseKind::Failure, Confidence::saturating(0.9), vec![]))
+            .map(|(e, r)| {
+                RootCause::new(
+                    e.parse().unwrap(),
+                    *r,
+                    CauseKind::Failure,
+                    Confidence::saturating(0.9),
+                    vec![],
+                )
+            })
             .collect();
         Incident::new(id, at, rc, vec![], subs, "s")
     }
@@ -688,15 +713,29 @@ mod tests {
     #[test]
     fn plan_opens_updates_and_closes() {
         let mut open = HashMap::new();
-        for i in [inc("a", &[("x", CauseRole::Primary)], 1), inc("b", &[("y", CauseRole::Primary)], 1)] {
-            open.insert(i.id.clone(), Stored { incident: i, state: IncidentState::Open, closed_at: None });
+        for i in [
+            inc("a", &[("x", CauseRole::Primary)], 1),
+            inc("b", &[("y", CauseRole::Primary)], 1),
+        ] {
+            open.insert(
+                i.id.clone(),
+                Stored {
+                    incident: i,
+                    state: IncidentState::Open,
+                    closed_at: None,
+                },
+            );
         }
         let doc = AnalysisDocument::new(
             "t".parse().unwrap(),
             "2026-03-14T09:10:00Z".parse().unwrap(),
             vec![],
             vec![
-                inc("a", &[("x", CauseRole::Primary), ("z", CauseRole::Contributing)], 5),
+                inc(
+                    "a",
+                    &[("x", CauseRole::Primary), ("z", CauseRole::Contributing)],
+                    5,
+                ),
                 inc("c", &[("w", CauseRole::Primary)], 0),
             ],
         );
@@ -708,11 +747,19 @@ mod tests {
             changes.updated,
             [IncidentUpdate {
                 id: "a".into(),
-                changes: vec![IncidentChangeKind::CausesChanged, IncidentChangeKind::ImpactChanged]
+                changes: vec![
+                    IncidentChangeKind::CausesChanged,
+                    IncidentChangeKind::ImpactChanged
+                ]
             }]
         );
-        let Op::Update(_, h, false) = &ops[0] else { panic!("first op is the update") };
+        let Op::Update(_, h, false) = &ops[0] else {
+            panic!("first op is the update")
+        };
         assert_eq!(h[0].summary, "z joined as contributing cause");
-        assert_eq!(h[1].summary, "impact: 1 -> 5 subscribers affected, 0 -> 0 entities impacted");
+        assert_eq!(
+            h[1].summary,
+            "impact: 1 -> 5 subscribers affected, 0 -> 0 entities impacted"
+        );
     }
 }

@@ -93,7 +93,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let t = tenant.as_str();
-        let detail = serde_json::to_string(window).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let detail =
+            serde_json::to_string(window).map_err(|e| StoreError::Invalid(e.to_string()))?;
         on_pool!(self, p => {
             let mut tx = begin_write!(p);
             ensure_tenant!(tx, t);
@@ -170,7 +171,9 @@ impl Store {
         });
         let mut by_window: HashMap<i64, Vec<EntityId>> = HashMap::new();
         for (w, e) in members {
-            let e = e.parse().map_err(|e| StoreError::corrupt(format!("window entity: {e}")))?;
+            let e = e
+                .parse()
+                .map_err(|e| StoreError::corrupt(format!("window entity: {e}")))?;
             by_window.entry(w).or_default().push(e);
         }
         rows.into_iter()

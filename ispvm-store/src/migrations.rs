@@ -25,10 +25,7 @@ struct Embedded(&'static [(i64, &'static str, &'static str)]);
 impl MigrationSource<'static> for Embedded {
     fn resolve(
         self,
-    ) -> futures::future::BoxFuture<
-        'static,
-        Result<Vec<Migration>, sqlx::error::BoxDynError>,
-    > {
+    ) -> futures::future::BoxFuture<'static, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
         Box::pin(async move {
             Ok(self
                 .0

@@ -392,7 +392,10 @@ impl Store {
 async fn open_sqlite(path: &Path, options: &StoreOptions) -> Result<SqlitePool, StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Config(format!("cannot create data directory {}: {e}", dir.display()))
+            StoreError::Config(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     let synchronous = match options.durability {

@@ -135,14 +135,22 @@ fn parse_kind(s: &str) -> Result<EntityKind, StoreError> {
 }
 
 fn parse_role(s: &str) -> Result<Role, StoreError> {
-    [Role::Core, Role::Aggregation, Role::Access, Role::Edge, Role::Upstream, Role::Cpe]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-        .ok_or_else(|| StoreError::corrupt(format!("entity role {s:?}")))
+    [
+        Role::Core,
+        Role::Aggregation,
+        Role::Access,
+        Role::Edge,
+        Role::Upstream,
+        Role::Cpe,
+    ]
+    .into_iter()
+    .find(|r| r.as_str() == s)
+    .ok_or_else(|| StoreError::corrupt(format!("entity role {s:?}")))
 }
 
 fn id(s: String) -> Result<EntityId, StoreError> {
-    s.parse().map_err(|e| StoreError::corrupt(format!("entity id: {e}")))
+    s.parse()
+        .map_err(|e| StoreError::corrupt(format!("entity id: {e}")))
 }
 
 type EntityRow = (String, String, Option<String>, Option<String>);
@@ -179,9 +187,17 @@ fn build_snapshot(
             ("kofn", Some(k)) => GroupMode::KofN(
                 u32::try_from(k).map_err(|_| StoreError::corrupt(format!("group k {k}")))?,
             ),
-            (m, k) => return Err(StoreError::corrupt(format!("group mode {m:?} with k {k:?}"))),
+            (m, k) => {
+                return Err(StoreError::corrupt(format!(
+                    "group mode {m:?} with k {k:?}"
+                )));
+            }
         };
-        let g = DependencyGroup::new(id(dependent)?, mode, by_group.remove(&gid).unwrap_or_default());
+        let g = DependencyGroup::new(
+            id(dependent)?,
+            mode,
+            by_group.remove(&gid).unwrap_or_default(),
+        );
         snap.groups.insert(group_key(&g), (gid, g));
     }
     Ok(snap)
@@ -325,8 +341,13 @@ impl Store {
         doc: &ScenarioDocument,
         mode: ImportMode,
     ) -> Result<TopologyPlan, StoreError> {
-        self.plan_topology(&doc.tenant, doc.entities.clone(), doc.dependencies.clone(), mode)
-            .await
+        self.plan_topology(
+            &doc.tenant,
+            doc.entities.clone(),
+            doc.dependencies.clone(),
+            mode,
+        )
+        .await
     }
 
     /// Applies a reviewed plan in one transaction, with an audit entry (`topology.apply`) by

@@ -10,10 +10,25 @@ use ispvm_store::{StateFilter, Store, StoreError};
 async fn sqlite_backup_restores_the_same_incidents() {
     let h = common::sqlite().await;
     let ten = tenant("isp-a");
-    let a = incident("inc-a", "2026-03-14T09:05:00Z", &[("agg2", CauseRole::Primary)], &["acc1"], 4);
-    let b = incident("inc-b", "2026-03-14T09:06:00Z", &[("agg1", CauseRole::Primary)], &[], 0);
+    let a = incident(
+        "inc-a",
+        "2026-03-14T09:05:00Z",
+        &[("agg2", CauseRole::Primary)],
+        &["acc1"],
+        4,
+    );
+    let b = incident(
+        "inc-b",
+        "2026-03-14T09:06:00Z",
+        &[("agg1", CauseRole::Primary)],
+        &[],
+        0,
+    );
     h.store
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b]),
+        )
         .await
         .unwrap();
     h.store
@@ -21,16 +36,32 @@ async fn sqlite_backup_restores_the_same_incidents() {
         .await
         .unwrap();
     h.store
-        .set_feedback(&ten, "inc-a", &"agg2".parse().unwrap(), t("2026-03-14T09:08:00Z"), "alice")
+        .set_feedback(
+            &ten,
+            "inc-a",
+            &"agg2".parse().unwrap(),
+            t("2026-03-14T09:08:00Z"),
+            "alice",
+        )
         .await
         .unwrap();
-    h.store.save_weights(&ten, &[("ospf_down".into(), 2.0)], t("2026-03-14T09:08:00Z")).await.unwrap();
+    h.store
+        .save_weights(
+            &ten,
+            &[("ospf_down".into(), 2.0)],
+            t("2026-03-14T09:08:00Z"),
+        )
+        .await
+        .unwrap();
 
     let backups = tempfile::tempdir().unwrap();
     let file = backups.path().join("ispvm.sqlite");
     h.store.backup_sqlite_to(&file).await.unwrap();
     // The store stays usable, and a second backup to the same file is refused.
-    assert!(matches!(h.store.backup_sqlite_to(&file).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        h.store.backup_sqlite_to(&file).await,
+        Err(StoreError::Invalid(_))
+    ));
 
     // Restore: the backup file becomes the data directory's database.
     let restored = Store::open_data_dir(backups.path()).await.unwrap();
@@ -41,6 +72,12 @@ async fn sqlite_backup_restores_the_same_incidents() {
             h.store.incidents(&ten, state).await.unwrap()
         );
     }
-    assert_eq!(restored.weights(&ten).await.unwrap(), h.store.weights(&ten).await.unwrap());
-    assert_eq!(restored.audit_log(&ten, 10).await.unwrap(), h.store.audit_log(&ten, 10).await.unwrap());
+    assert_eq!(
+        restored.weights(&ten).await.unwrap(),
+        h.store.weights(&ten).await.unwrap()
+    );
+    assert_eq!(
+        restored.audit_log(&ten, 10).await.unwrap(),
+        h.store.audit_log(&ten, 10).await.unwrap()
+    );
 }

@@ -22,7 +22,13 @@ fn evaluation(i: u32) -> ispvm_schemas::analysis::AnalysisDocument {
         .unwrap()
         .to_rfc3339();
     // Every evaluation opens incident i and closes incident i-1.
-    let inc = incident(&format!("inc-{i}"), &at, &[("agg1", CauseRole::Primary)], &["acc1"], 7);
+    let inc = incident(
+        &format!("inc-{i}"),
+        &at,
+        &[("agg1", CauseRole::Primary)],
+        &["acc1"],
+        7,
+    );
     analysis(&ten, &at, vec![inc])
 }
 
@@ -35,7 +41,14 @@ fn writer(dir: &str) {
         for i in 0.. {
             store.apply_analysis(&ten, &evaluation(i)).await.unwrap();
             store
-                .record_audit(&ten, chrono::Utc::now(), "crash-test", "ack", &i.to_string(), serde_json::json!({}))
+                .record_audit(
+                    &ten,
+                    chrono::Utc::now(),
+                    "crash-test",
+                    "ack",
+                    &i.to_string(),
+                    serde_json::json!({}),
+                )
                 .await
                 .unwrap();
             println!("ACK {i}");
@@ -57,7 +70,12 @@ fn acknowledged_writes_survive_kill_9() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "acknowledged_writes_survive_kill_9", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "acknowledged_writes_survive_kill_9",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(WRITER_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -96,12 +114,23 @@ fn acknowledged_writes_survive_kill_9() {
             assert!(rec.is_some(), "acknowledged evaluation {i} lost");
         }
         // At most one unacknowledged evaluation may have committed just before the kill.
-        assert!(all.len() as u32 <= last + 2, "{} incidents for {} acks", all.len(), last + 1);
+        assert!(
+            all.len() as u32 <= last + 2,
+            "{} incidents for {} acks",
+            all.len(),
+            last + 1
+        );
         let audit = store.audit_log(&ten, 10_000).await.unwrap();
         for i in 0..=last {
-            assert!(audit.iter().any(|a| a.target == i.to_string()), "acknowledged audit {i} lost");
+            assert!(
+                audit.iter().any(|a| a.target == i.to_string()),
+                "acknowledged audit {i} lost"
+            );
         }
         // The store goes on: the next evaluation applies cleanly.
-        store.apply_analysis(&ten, &evaluation(last + 10)).await.unwrap();
+        store
+            .apply_analysis(&ten, &evaluation(last + 10))
+            .await
+            .unwrap();
     });
 }

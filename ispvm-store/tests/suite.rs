@@ -28,7 +28,10 @@ both_backends!(
 );
 
 async fn opens_with_schema_version_and_refuses_newer(h: Harness) {
-    assert_eq!(h.store.schema_version().await.unwrap(), Store::SCHEMA_VERSION);
+    assert_eq!(
+        h.store.schema_version().await.unwrap(),
+        Store::SCHEMA_VERSION
+    );
     assert_eq!(h.store.check_integrity().await.unwrap(), ["ok"]);
     // Opening again is a no-op migration.
     let again = h.reopen().await;
@@ -40,7 +43,11 @@ async fn opens_with_schema_version_and_refuses_newer(h: Harness) {
     match h.url.as_deref() {
         Some(url) => {
             let p = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::query(sql).bind(vec![0_u8; 48]).execute(&p).await.unwrap();
+            sqlx::query(sql)
+                .bind(vec![0_u8; 48])
+                .execute(&p)
+                .await
+                .unwrap();
             p.close().await;
         }
         None => {
@@ -50,7 +57,11 @@ async fn opens_with_schema_version_and_refuses_newer(h: Harness) {
             ))
             .await
             .unwrap();
-            sqlx::query(sql).bind(vec![0_u8; 48]).execute(&p).await.unwrap();
+            sqlx::query(sql)
+                .bind(vec![0_u8; 48])
+                .execute(&p)
+                .await
+                .unwrap();
             p.close().await;
         }
     }
@@ -71,10 +82,25 @@ async fn opens_with_schema_version_and_refuses_newer(h: Harness) {
 async fn incident_lifecycle_is_recorded(h: Harness) {
     let s = &h.store;
     let ten = tenant("isp-a");
-    let a = incident("inc-a", "2026-03-14T09:05:00Z", &[("agg2", Primary)], &["acc1"], 10);
-    let b = incident("inc-b", "2026-03-14T09:06:00Z", &[("core1", Primary)], &[], 0);
+    let a = incident(
+        "inc-a",
+        "2026-03-14T09:05:00Z",
+        &[("agg2", Primary)],
+        &["acc1"],
+        10,
+    );
+    let b = incident(
+        "inc-b",
+        "2026-03-14T09:06:00Z",
+        &[("core1", Primary)],
+        &[],
+        0,
+    );
     let ch = s
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b.clone()]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b.clone()]),
+        )
         .await
         .unwrap();
     assert_eq!(ch.opened, ["inc-a", "inc-b"]);
@@ -82,7 +108,10 @@ async fn incident_lifecycle_is_recorded(h: Harness) {
 
     // Same analysis again (a redelivery): nothing changes.
     let ch = s
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b.clone()]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b.clone()]),
+        )
         .await
         .unwrap();
     assert!(ch.is_empty(), "{ch:?}");
@@ -96,29 +125,40 @@ async fn incident_lifecycle_is_recorded(h: Harness) {
         25,
     );
     let ch = s
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:10:00Z", vec![a2.clone()]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:10:00Z", vec![a2.clone()]),
+        )
         .await
         .unwrap();
     assert!(ch.opened.is_empty());
     assert_eq!(ch.closed, ["inc-b"]);
-    assert_eq!(
-        ch.updated,
-        [IncidentUpdate::clone(&ch.updated[0])]
-    );
+    assert_eq!(ch.updated, [IncidentUpdate::clone(&ch.updated[0])]);
     assert_eq!(
         ch.updated[0].changes,
-        [IncidentChangeKind::CausesChanged, IncidentChangeKind::ImpactChanged]
+        [
+            IncidentChangeKind::CausesChanged,
+            IncidentChangeKind::ImpactChanged
+        ]
     );
 
     let rec = s.incident(&ten, "inc-a").await.unwrap().unwrap();
     assert_eq!(rec.incident, a2);
     assert_eq!(rec.state, IncidentState::Open);
     assert_eq!(rec.closed_at, None);
-    let hist: Vec<_> = rec.history.iter().map(|h| (h.at, h.change, h.summary.as_str())).collect();
+    let hist: Vec<_> = rec
+        .history
+        .iter()
+        .map(|h| (h.at, h.change, h.summary.as_str()))
+        .collect();
     assert_eq!(
         hist,
         [
-            (t("2026-03-14T09:05:00Z"), IncidentChangeKind::Opened, "agg2 down"),
+            (
+                t("2026-03-14T09:05:00Z"),
+                IncidentChangeKind::Opened,
+                "agg2 down"
+            ),
             (
                 t("2026-03-14T09:10:00Z"),
                 IncidentChangeKind::CausesChanged,
@@ -135,13 +175,24 @@ async fn incident_lifecycle_is_recorded(h: Harness) {
     assert_eq!(closed.len(), 1);
     assert_eq!(closed[0].incident, b);
     assert_eq!(closed[0].closed_at, Some(t("2026-03-14T09:10:00Z")));
-    assert_eq!(closed[0].history.last().unwrap().change, IncidentChangeKind::Closed);
+    assert_eq!(
+        closed[0].history.last().unwrap().change,
+        IncidentChangeKind::Closed
+    );
     let all = s.incidents(&ten, StateFilter::All).await.unwrap();
-    assert_eq!(all.iter().map(|r| r.incident.id.as_str()).collect::<Vec<_>>(), ["inc-a", "inc-b"]);
+    assert_eq!(
+        all.iter()
+            .map(|r| r.incident.id.as_str())
+            .collect::<Vec<_>>(),
+        ["inc-a", "inc-b"]
+    );
 
     // inc-b comes back with the same id: reopened.
     let ch = s
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:20:00Z", vec![a2.clone(), b.clone()]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:20:00Z", vec![a2.clone(), b.clone()]),
+        )
         .await
         .unwrap();
     assert_eq!(ch.opened, ["inc-b"]);
@@ -155,20 +206,41 @@ async fn incident_lifecycle_is_recorded(h: Harness) {
 
 async fn incidents_survive_a_restart(h: Harness) {
     let ten = tenant("isp-a");
-    let a = incident("inc-a", "2026-03-14T09:05:00Z", &[("agg2", Primary)], &[], 3);
-    let b = incident("inc-b", "2026-03-14T09:06:00Z", &[("agg1", Primary)], &[], 3);
+    let a = incident(
+        "inc-a",
+        "2026-03-14T09:05:00Z",
+        &[("agg2", Primary)],
+        &[],
+        3,
+    );
+    let b = incident(
+        "inc-b",
+        "2026-03-14T09:06:00Z",
+        &[("agg1", Primary)],
+        &[],
+        3,
+    );
     h.store
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:06:00Z", vec![a.clone(), b]),
+        )
         .await
         .unwrap();
     h.store
-        .apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:07:00Z", vec![a.clone()]))
+        .apply_analysis(
+            &ten,
+            &analysis(&ten, "2026-03-14T09:07:00Z", vec![a.clone()]),
+        )
         .await
         .unwrap();
     let before = h.store.incidents(&ten, StateFilter::All).await.unwrap();
     h.store.close().await;
     let store = h.reopen().await;
-    assert_eq!(store.incidents(&ten, StateFilter::All).await.unwrap(), before);
+    assert_eq!(
+        store.incidents(&ten, StateFilter::All).await.unwrap(),
+        before
+    );
     let open = store.incidents(&ten, StateFilter::Open).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].incident.opened_at, t("2026-03-14T09:05:00Z"));
@@ -183,7 +255,13 @@ async fn incidents_survive_a_restart(h: Harness) {
 async fn stale_analysis_is_refused_and_tenants_are_isolated(h: Harness) {
     let s = &h.store;
     let (ta, tb) = (tenant("isp-a"), tenant("isp-b"));
-    let a = incident("inc-a", "2026-03-14T09:05:00Z", &[("agg2", Primary)], &[], 3);
+    let a = incident(
+        "inc-a",
+        "2026-03-14T09:05:00Z",
+        &[("agg2", Primary)],
+        &[],
+        3,
+    );
     s.apply_analysis(&ta, &analysis(&ta, "2026-03-14T09:10:00Z", vec![a.clone()]))
         .await
         .unwrap();
@@ -208,10 +286,22 @@ async fn stale_analysis_is_refused_and_tenants_are_isolated(h: Harness) {
     assert!(s.incidents(&tb, StateFilter::All).await.unwrap().is_empty());
     assert_eq!(s.incident(&tb, "inc-a").await.unwrap(), None);
     let err = s
-        .set_feedback(&tb, "inc-a", &"agg2".parse().unwrap(), t("2026-03-14T09:12:00Z"), "bob")
+        .set_feedback(
+            &tb,
+            "inc-a",
+            &"agg2".parse().unwrap(),
+            t("2026-03-14T09:12:00Z"),
+            "bob",
+        )
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::NotFound { what: "incident", id: "inc-a".into() });
+    assert_eq!(
+        err,
+        StoreError::NotFound {
+            what: "incident",
+            id: "inc-a".into()
+        }
+    );
     // Same incident id in another tenant is another incident.
     s.apply_analysis(&tb, &analysis(&tb, "2026-03-14T09:05:00Z", vec![a]))
         .await
@@ -222,29 +312,65 @@ async fn stale_analysis_is_refused_and_tenants_are_isolated(h: Harness) {
 async fn feedback_is_validated_labelled_and_audited(h: Harness) {
     let s = &h.store;
     let ten = tenant("isp-a");
-    let a = incident("inc-a", "2026-03-14T09:05:00Z", &[("agg2", Primary), ("agg3", Contributing)], &[], 3);
+    let a = incident(
+        "inc-a",
+        "2026-03-14T09:05:00Z",
+        &[("agg2", Primary), ("agg3", Contributing)],
+        &[],
+        3,
+    );
     s.apply_analysis(&ten, &analysis(&ten, "2026-03-14T09:06:00Z", vec![a]))
         .await
         .unwrap();
     let err = s
-        .set_feedback(&ten, "inc-a", &"core9".parse().unwrap(), t("2026-03-14T09:07:00Z"), "alice")
+        .set_feedback(
+            &ten,
+            "inc-a",
+            &"core9".parse().unwrap(),
+            t("2026-03-14T09:07:00Z"),
+            "alice",
+        )
         .await
         .unwrap_err();
     assert_eq!(
         err,
-        StoreError::CauseNotInIncident { incident: "inc-a".into(), cause: "core9".into() }
+        StoreError::CauseNotInIncident {
+            incident: "inc-a".into(),
+            cause: "core9".into()
+        }
     );
     let err = s
-        .set_feedback(&ten, "inc-x", &"agg2".parse().unwrap(), t("2026-03-14T09:07:00Z"), "alice")
+        .set_feedback(
+            &ten,
+            "inc-x",
+            &"agg2".parse().unwrap(),
+            t("2026-03-14T09:07:00Z"),
+            "alice",
+        )
         .await
         .unwrap_err();
-    assert_eq!(err, StoreError::NotFound { what: "incident", id: "inc-x".into() });
+    assert_eq!(
+        err,
+        StoreError::NotFound {
+            what: "incident",
+            id: "inc-x".into()
+        }
+    );
     let rec = s
-        .set_feedback(&ten, "inc-a", &"agg3".parse().unwrap(), t("2026-03-14T09:08:00Z"), "alice")
+        .set_feedback(
+            &ten,
+            "inc-a",
+            &"agg3".parse().unwrap(),
+            t("2026-03-14T09:08:00Z"),
+            "alice",
+        )
         .await
         .unwrap();
     let fb = rec.feedback.clone().unwrap();
-    assert_eq!((fb.true_cause.as_str(), fb.at), ("agg3", t("2026-03-14T09:08:00Z")));
+    assert_eq!(
+        (fb.true_cause.as_str(), fb.at),
+        ("agg3", t("2026-03-14T09:08:00Z"))
+    );
     let last = rec.history.last().unwrap();
     assert_eq!(last.change, IncidentChangeKind::Feedback);
     assert_eq!(last.summary, "true cause labelled agg3 by alice");
@@ -252,13 +378,26 @@ async fn feedback_is_validated_labelled_and_audited(h: Harness) {
     assert_eq!(json["feedback"]["true_cause"], "agg3");
     // Relabelling replaces the label.
     let rec = s
-        .set_feedback(&ten, "inc-a", &"agg2".parse().unwrap(), t("2026-03-14T09:09:00Z"), "bob")
+        .set_feedback(
+            &ten,
+            "inc-a",
+            &"agg2".parse().unwrap(),
+            t("2026-03-14T09:09:00Z"),
+            "bob",
+        )
         .await
         .unwrap();
     assert_eq!(rec.feedback.unwrap().true_cause.as_str(), "agg2");
     let log = s.audit_log(&ten, 10).await.unwrap();
     assert_eq!(log.len(), 2);
-    assert_eq!((log[0].actor.as_str(), log[0].action.as_str(), log[0].target.as_str()), ("bob", "incident.feedback", "inc-a"));
+    assert_eq!(
+        (
+            log[0].actor.as_str(),
+            log[0].action.as_str(),
+            log[0].target.as_str()
+        ),
+        ("bob", "incident.feedback", "inc-a")
+    );
     assert_eq!(log[0].detail, serde_json::json!({"true_cause": "agg2"}));
     assert_eq!(log[1].actor, "alice");
     // The label survives the incident closing.
@@ -275,15 +414,27 @@ async fn weights_round_trip(h: Harness) {
     let ten = tenant("isp-a");
     assert!(s.weights(&ten).await.unwrap().is_empty());
     let at = t("2026-03-14T09:05:00Z");
-    s.save_weights(&ten, &[("uplink_interface_down".into(), 12.5), ("ospf_down".into(), 3.0)], at)
+    s.save_weights(
+        &ten,
+        &[
+            ("uplink_interface_down".into(), 12.5),
+            ("ospf_down".into(), 3.0),
+        ],
+        at,
+    )
+    .await
+    .unwrap();
+    s.save_weights(&ten, &[("ospf_down".into(), 4.25)], at)
         .await
         .unwrap();
-    s.save_weights(&ten, &[("ospf_down".into(), 4.25)], at).await.unwrap();
     let w = s.weights(&ten).await.unwrap();
     assert_eq!(w.len(), 2);
     assert_eq!(w["uplink_interface_down"], 12.5);
     assert_eq!(w["ospf_down"], 4.25);
-    let err = s.save_weights(&ten, &[("x".into(), f64::NAN)], at).await.unwrap_err();
+    let err = s
+        .save_weights(&ten, &[("x".into(), f64::NAN)], at)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)));
     assert!(s.weights(&tenant("isp-b")).await.unwrap().is_empty());
     let reopened = h.reopen().await;
@@ -300,20 +451,37 @@ async fn maintenance_create_list_end(h: Harness) {
     )
     .unwrap()
     .with_reason("firmware");
-    let w2 = MaintenanceWindow::new(vec!["core1".parse().unwrap()], t("2026-03-16T22:00:00Z"), t("2026-03-16T23:00:00Z")).unwrap();
+    let w2 = MaintenanceWindow::new(
+        vec!["core1".parse().unwrap()],
+        t("2026-03-16T22:00:00Z"),
+        t("2026-03-16T23:00:00Z"),
+    )
+    .unwrap();
     let now = t("2026-03-14T12:00:00Z");
     let id1 = s.create_maintenance(&ten, &w1, "alice", now).await.unwrap();
     let id2 = s.create_maintenance(&ten, &w2, "alice", now).await.unwrap();
-    let all = s.maintenance_windows(&ten, WindowFilter::All).await.unwrap();
+    let all = s
+        .maintenance_windows(&ten, WindowFilter::All)
+        .await
+        .unwrap();
     assert_eq!(all.iter().map(|m| m.id).collect::<Vec<_>>(), [id1, id2]);
     assert_eq!(all[0].planned, w1);
     assert_eq!(all[0].effective(), Some(w1.clone()));
     // End w1 early inside the window, cancel w2 before it starts.
-    s.end_maintenance(&ten, id1, "bob", t("2026-03-14T23:00:00Z")).await.unwrap();
-    s.end_maintenance(&ten, id2, "bob", t("2026-03-14T23:30:00Z")).await.unwrap();
+    s.end_maintenance(&ten, id1, "bob", t("2026-03-14T23:00:00Z"))
+        .await
+        .unwrap();
+    s.end_maintenance(&ten, id2, "bob", t("2026-03-14T23:30:00Z"))
+        .await
+        .unwrap();
     // A later end does not extend an ended window.
-    s.end_maintenance(&ten, id1, "bob", t("2026-03-15T01:00:00Z")).await.unwrap();
-    let all = s.maintenance_windows(&ten, WindowFilter::All).await.unwrap();
+    s.end_maintenance(&ten, id1, "bob", t("2026-03-15T01:00:00Z"))
+        .await
+        .unwrap();
+    let all = s
+        .maintenance_windows(&ten, WindowFilter::All)
+        .await
+        .unwrap();
     assert_eq!(all[0].effective().unwrap().end(), t("2026-03-14T23:00:00Z"));
     assert_eq!(all[0].effective().unwrap().reason(), Some("firmware"));
     assert_eq!(all[1].effective(), None);
@@ -322,12 +490,33 @@ async fn maintenance_create_list_end(h: Harness) {
         .await
         .unwrap();
     assert_eq!(current.iter().map(|m| m.id).collect::<Vec<_>>(), [id2]);
-    let err = s.end_maintenance(&tenant("isp-b"), id1, "eve", now).await.unwrap_err();
-    assert_eq!(err, StoreError::NotFound { what: "maintenance window", id: id1.to_string() });
-    let actions: Vec<String> = s.audit_log(&ten, 10).await.unwrap().into_iter().map(|a| a.action).collect();
+    let err = s
+        .end_maintenance(&tenant("isp-b"), id1, "eve", now)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::NotFound {
+            what: "maintenance window",
+            id: id1.to_string()
+        }
+    );
+    let actions: Vec<String> = s
+        .audit_log(&ten, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
     assert_eq!(
         actions,
-        ["maintenance.end", "maintenance.end", "maintenance.end", "maintenance.create", "maintenance.create"]
+        [
+            "maintenance.end",
+            "maintenance.end",
+            "maintenance.end",
+            "maintenance.create",
+            "maintenance.create"
+        ]
     );
 }
 
@@ -335,24 +524,85 @@ async fn poll_results_are_summarised(h: Harness) {
     let s = &h.store;
     let ten = tenant("isp-a");
     let polls = vec![
-        ("agg1".to_string(), PollOutcome::Ok, 12.0, t("2026-03-14T09:05:00Z")),
-        ("agg1".to_string(), PollOutcome::Timeout, 2000.0, t("2026-03-14T09:06:00Z")),
-        ("agg1".to_string(), PollOutcome::Ok, 8.0, t("2026-03-14T10:01:00Z")),
-        ("agg2".to_string(), PollOutcome::Error, 3.0, t("2026-03-14T09:07:00Z")),
+        (
+            "agg1".to_string(),
+            PollOutcome::Ok,
+            12.0,
+            t("2026-03-14T09:05:00Z"),
+        ),
+        (
+            "agg1".to_string(),
+            PollOutcome::Timeout,
+            2000.0,
+            t("2026-03-14T09:06:00Z"),
+        ),
+        (
+            "agg1".to_string(),
+            PollOutcome::Ok,
+            8.0,
+            t("2026-03-14T10:01:00Z"),
+        ),
+        (
+            "agg2".to_string(),
+            PollOutcome::Error,
+            3.0,
+            t("2026-03-14T09:07:00Z"),
+        ),
     ];
     s.record_polls(&ten, &polls[..2]).await.unwrap();
     s.record_polls(&ten, &polls[2..]).await.unwrap();
-    let sum = s.poll_summaries(&ten, t("2026-03-14T09:30:00Z")).await.unwrap();
+    let sum = s
+        .poll_summaries(&ten, t("2026-03-14T09:30:00Z"))
+        .await
+        .unwrap();
     let rows: Vec<_> = sum
         .iter()
-        .map(|p| (p.target.as_str(), p.bucket_start, p.ok, p.errors, p.timeouts, p.duration_sum_ms, p.duration_max_ms, p.last_at))
+        .map(|p| {
+            (
+                p.target.as_str(),
+                p.bucket_start,
+                p.ok,
+                p.errors,
+                p.timeouts,
+                p.duration_sum_ms,
+                p.duration_max_ms,
+                p.last_at,
+            )
+        })
         .collect();
     assert_eq!(
         rows,
         [
-            ("agg1", t("2026-03-14T09:00:00Z"), 1, 0, 1, 2012.0, 2000.0, t("2026-03-14T09:06:00Z")),
-            ("agg2", t("2026-03-14T09:00:00Z"), 0, 1, 0, 3.0, 3.0, t("2026-03-14T09:07:00Z")),
-            ("agg1", t("2026-03-14T10:00:00Z"), 1, 0, 0, 8.0, 8.0, t("2026-03-14T10:01:00Z")),
+            (
+                "agg1",
+                t("2026-03-14T09:00:00Z"),
+                1,
+                0,
+                1,
+                2012.0,
+                2000.0,
+                t("2026-03-14T09:06:00Z")
+            ),
+            (
+                "agg2",
+                t("2026-03-14T09:00:00Z"),
+                0,
+                1,
+                0,
+                3.0,
+                3.0,
+                t("2026-03-14T09:07:00Z")
+            ),
+            (
+                "agg1",
+                t("2026-03-14T10:00:00Z"),
+                1,
+                0,
+                0,
+                8.0,
+                8.0,
+                t("2026-03-14T10:01:00Z")
+            ),
         ]
     );
 }
@@ -366,18 +616,52 @@ async fn retention_purges_by_age(h: Harness) {
     let old_open = incident("inc-open", &day(600), &[("core1", Primary)], &[], 1);
     let mk = |id: &str, d: i64| incident(id, &day(d), &[("agg1", Primary)], &[], 1);
     for (id, opened, closed) in [("inc-500", 501, 500), ("inc-20", 21, 20), ("inc-2", 3, 2)] {
-        s.apply_analysis(&ten, &analysis(&ten, &day(opened), vec![old_open.clone(), mk(id, opened)]))
-            .await
-            .unwrap();
+        s.apply_analysis(
+            &ten,
+            &analysis(&ten, &day(opened), vec![old_open.clone(), mk(id, opened)]),
+        )
+        .await
+        .unwrap();
         s.apply_analysis(&ten, &analysis(&ten, &day(closed), vec![old_open.clone()]))
             .await
             .unwrap();
     }
-    s.record_audit(&ten, now - TimeDelta::days(401), "alice", "x", "y", serde_json::json!({})).await.unwrap();
-    s.record_audit(&ten, now - TimeDelta::days(1), "alice", "x", "z", serde_json::json!({})).await.unwrap();
-    s.record_polls(&ten, &[("agg1".into(), PollOutcome::Ok, 1.0, now - TimeDelta::days(31))]).await.unwrap();
+    s.record_audit(
+        &ten,
+        now - TimeDelta::days(401),
+        "alice",
+        "x",
+        "y",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    s.record_audit(
+        &ten,
+        now - TimeDelta::days(1),
+        "alice",
+        "x",
+        "z",
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
+    s.record_polls(
+        &ten,
+        &[(
+            "agg1".into(),
+            PollOutcome::Ok,
+            1.0,
+            now - TimeDelta::days(31),
+        )],
+    )
+    .await
+    .unwrap();
 
-    let report = s.enforce_retention(&RetentionPolicy::default(), now).await.unwrap();
+    let report = s
+        .enforce_retention(&RetentionPolicy::default(), now)
+        .await
+        .unwrap();
     assert_eq!(report.incidents_deleted, 1);
     // inc-500's evidence goes first, then the incident itself; inc-20 keeps only its header.
     assert_eq!(report.evidence_purged, 2, "{report:?}");
@@ -393,20 +677,44 @@ async fn retention_purges_by_age(h: Harness) {
     assert_eq!(ids, ["inc-open", "inc-20", "inc-2"]);
     let tr = &ten;
     let ev = |id: &'static str| async move {
-        s.incident(tr, id).await.unwrap().unwrap().incident.root_causes[0].evidence.len()
+        s.incident(tr, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .incident
+            .root_causes[0]
+            .evidence
+            .len()
     };
-    assert_eq!(ev("inc-20").await, 0, "evidence of an incident closed 20 days ago is dropped");
+    assert_eq!(
+        ev("inc-20").await,
+        0,
+        "evidence of an incident closed 20 days ago is dropped"
+    );
     let rec20 = s.incident(&ten, "inc-20").await.unwrap().unwrap();
-    assert_eq!(rec20.incident.root_causes[0].entity.as_str(), "agg1", "the cause itself stays");
+    assert_eq!(
+        rec20.incident.root_causes[0].entity.as_str(),
+        "agg1",
+        "the cause itself stays"
+    );
     assert_eq!(rec20.history.len(), 2);
     assert_eq!(ev("inc-2").await, 1);
     assert_eq!(ev("inc-open").await, 1, "open incidents keep everything");
     // A second pass finds nothing.
-    let again = s.enforce_retention(&RetentionPolicy::default(), now).await.unwrap();
+    let again = s
+        .enforce_retention(&RetentionPolicy::default(), now)
+        .await
+        .unwrap();
     assert_eq!(again, Default::default());
     // A shorter horizon is honoured.
     let strict = RetentionPolicy::default().evidence(TimeDelta::days(1));
-    assert_eq!(s.enforce_retention(&strict, now).await.unwrap().evidence_purged, 1);
+    assert_eq!(
+        s.enforce_retention(&strict, now)
+            .await
+            .unwrap()
+            .evidence_purged,
+        1
+    );
     assert_eq!(ev("inc-2").await, 0);
 }
 
@@ -421,7 +729,10 @@ async fn topology_plan_apply_export(h: Harness) {
     doc.maintenance.clear();
     doc.observations.clear();
     let ten = doc.tenant.clone();
-    let plan = s.plan_scenario_import(&doc, ImportMode::Replace).await.unwrap();
+    let plan = s
+        .plan_scenario_import(&doc, ImportMode::Replace)
+        .await
+        .unwrap();
     assert_eq!(plan.diff.added_entities.len(), doc.entities.len());
     assert_eq!(plan.diff.added_groups.len(), doc.dependencies.len());
     assert!(plan.diff.removed_entities.is_empty());
@@ -430,35 +741,81 @@ async fn topology_plan_apply_export(h: Harness) {
     let mut want = doc.entities.clone();
     want.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(exported.entities, want);
-    assert_eq!(exported.dependencies, doc.dependencies, "groups keep their order and members");
+    assert_eq!(
+        exported.dependencies, doc.dependencies,
+        "groups keep their order and members"
+    );
     exported.clone().into_scenario().unwrap();
     // Importing the export again changes nothing.
-    let again = s.plan_scenario_import(&exported, ImportMode::Replace).await.unwrap();
+    let again = s
+        .plan_scenario_import(&exported, ImportMode::Replace)
+        .await
+        .unwrap();
     assert!(again.diff.is_empty(), "{}", again.diff);
     assert_eq!(again.diff.to_string(), "no change\n");
 
     // Merge: one new access switch, dual-homed.
     let acc = Entity::new("acc9".parse().unwrap(), EntityKind::Device);
-    let group = DependencyGroup::new("acc9".parse().unwrap(), GroupMode::Any, vec!["agg1".parse().unwrap(), "agg2".parse().unwrap()]);
-    let plan = s.plan_topology(&ten, vec![acc], vec![group], ImportMode::Merge).await.unwrap();
-    assert_eq!(plan.diff.to_string(), "+ entity acc9 (device)\n+ group acc9: any of [agg1, agg2]\n");
+    let group = DependencyGroup::new(
+        "acc9".parse().unwrap(),
+        GroupMode::Any,
+        vec!["agg1".parse().unwrap(), "agg2".parse().unwrap()],
+    );
+    let plan = s
+        .plan_topology(&ten, vec![acc], vec![group], ImportMode::Merge)
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.diff.to_string(),
+        "+ entity acc9 (device)\n+ group acc9: any of [agg1, agg2]\n"
+    );
     // Something else changes the topology before the plan is applied.
     let other = s
-        .plan_topology(&ten, vec![Entity::new("probe1".parse().unwrap(), EntityKind::Probe)], vec![], ImportMode::Merge)
+        .plan_topology(
+            &ten,
+            vec![Entity::new("probe1".parse().unwrap(), EntityKind::Probe)],
+            vec![],
+            ImportMode::Merge,
+        )
         .await
         .unwrap();
     s.apply_topology(&other, "bob").await.unwrap();
-    assert_eq!(s.apply_topology(&plan, "alice").await.unwrap_err(), StoreError::PlanOutdated);
+    assert_eq!(
+        s.apply_topology(&plan, "alice").await.unwrap_err(),
+        StoreError::PlanOutdated
+    );
 
     // Replace with the original document removes probe1.
-    let plan = s.plan_scenario_import(&doc, ImportMode::Replace).await.unwrap();
+    let plan = s
+        .plan_scenario_import(&doc, ImportMode::Replace)
+        .await
+        .unwrap();
     assert_eq!(plan.diff.to_string(), "- entity probe1\n");
     s.apply_topology(&plan, "alice").await.unwrap();
 
     // An invalid topology is refused with the place named.
-    let bad = DependencyGroup::new("acc9".parse().unwrap(), GroupMode::All, vec!["nowhere".parse().unwrap()]);
-    let err = s.plan_topology(&ten, vec![], vec![bad], ImportMode::Merge).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Invalid(m) if m.contains("acc9") || m.contains("nowhere")), "{err}");
-    let actions: Vec<String> = s.audit_log(&ten, 10).await.unwrap().into_iter().map(|a| a.action).collect();
-    assert_eq!(actions, ["topology.apply", "topology.apply", "topology.apply"]);
+    let bad = DependencyGroup::new(
+        "acc9".parse().unwrap(),
+        GroupMode::All,
+        vec!["nowhere".parse().unwrap()],
+    );
+    let err = s
+        .plan_topology(&ten, vec![], vec![bad], ImportMode::Merge)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Invalid(m) if m.contains("acc9") || m.contains("nowhere")),
+        "{err}"
+    );
+    let actions: Vec<String> = s
+        .audit_log(&ten, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["topology.apply", "topology.apply", "topology.apply"]
+    );
 }

@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{CauseKind, CauseRole, Confidence, Evidence, Incident, RootCause, SignalState, TenantId};
+use ispvm_model::{
+    CauseKind, CauseRole, Confidence, Evidence, Incident, RootCause, SignalState, TenantId,
+};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_store::Store;
 
@@ -29,7 +31,11 @@ impl Harness {
 pub async fn sqlite() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_data_dir(dir.path()).await.unwrap();
-    Harness { store, url: None, dir }
+    Harness {
+        store,
+        url: None,
+        dir,
+    }
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -39,7 +45,9 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub async fn postgres() -> Option<Harness> {
     let Ok(base) = std::env::var("ISPVM_TEST_POSTGRES_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("ISPVM_TEST_POSTGRES_URL is not set under CI=true (scripts/test starts the server)");
+            panic!(
+                "ISPVM_TEST_POSTGRES_URL is not set under CI=true (scripts/test starts the server)"
+            );
         }
         eprintln!("skipped: ISPVM_TEST_POSTGRES_URL is not set (run scripts/postgres start)");
         return None;
@@ -51,12 +59,19 @@ pub async fn postgres() -> Option<Harness> {
         Utc::now().timestamp_micros() % 1_000_000_000
     );
     let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
     let (prefix, _) = base.rsplit_once('/').unwrap();
     let url = format!("{prefix}/{name}");
     let store = Store::open(&url).await.unwrap();
-    Some(Harness { store, url: Some(url), dir: tempfile::tempdir().unwrap() })
+    Some(Harness {
+        store,
+        url: Some(url),
+        dir: tempfile::tempdir().unwrap(),
+    })
 }
 
 /// Generates `sqlite` and `postgres` tests running the async check `$check(Harness)`.
@@ -99,7 +114,13 @@ pub fn cause(entity: &str, role: CauseRole, at: DateTime<Utc>) -> RootCause {
     )
 }
 
-pub fn incident(id: &str, opened: &str, causes: &[(&str, CauseRole)], impacted: &[&str], subs: u64) -> Incident {
+pub fn incident(
+    id: &str,
+    opened: &str,
+    causes: &[(&str, CauseRole)],
+    impacted: &[&str],
+    subs: u64,
+) -> Incident {
     let at = t(opened);
     Incident::new(
         id,
