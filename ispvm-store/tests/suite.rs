@@ -523,7 +523,7 @@ async fn maintenance_create_list_end(h: Harness) {
 async fn poll_results_are_summarised(h: Harness) {
     let s = &h.store;
     let ten = tenant("isp-a");
-    let polls = vec![
+    let polls = [
         (
             "agg1".to_string(),
             PollOutcome::Ok,

@@ -82,11 +82,11 @@ macro_rules! both_backends {
             mod $check {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    super::$check(crate::common::sqlite().await).await;
+                    super::$check($crate::common::sqlite().await).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    if let Some(h) = crate::common::postgres().await {
+                    if let Some(h) = $crate::common::postgres().await {
                         super::$check(h).await;
                     }
                 }
