@@ -25,7 +25,108 @@ both_backends!(
     poll_results_are_summarised,
     retention_purges_by_age,
     topology_plan_apply_export,
+    retention_task_runs_periodically,
 );
+
+async fn retention_task_runs_periodically(h: Harness) {
+    let s = &h.store;
+    let ten = tenant("isp-a");
+    let old = incident(
+        "inc-old",
+        "2020-01-01T00:00:00Z",
+        &[("agg1", Primary)],
+        &[],
+        1,
+    );
+    s.apply_analysis(&ten, &analysis(&ten, "2020-01-01T00:00:00Z", vec![old]))
+        .await
+        .unwrap();
+    s.apply_analysis(&ten, &analysis(&ten, "2020-01-01T01:00:00Z", vec![]))
+        .await
+        .unwrap();
+    assert_eq!(s.incidents(&ten, StateFilter::All).await.unwrap().len(), 1);
+    let task = ispvm_store::spawn_retention(
+        s.clone(),
+        RetentionPolicy::default(),
+        std::time::Duration::from_millis(50),
+    );
+    let mut gone = false;
+    for _ in 0..100 {
+        if s.incidents(&ten, StateFilter::All)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert!(
+        gone,
+        "the retention task did not delete an incident closed in 2020"
+    );
+}
+
+/// Whatever sequence of analyses is applied, the open incidents are exactly those of the last
+/// analysis, every record starts with `opened`, and closed ones carry their close time.
+#[test]
+fn open_set_follows_the_last_analysis() {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(12));
+    let strategy = proptest::collection::vec(proptest::collection::btree_set(0_u8..6, 0..4), 1..6);
+    runner
+        .run(&strategy, |steps| {
+            rt.block_on(async {
+                let h = common::sqlite().await;
+                let ten = tenant("isp-p");
+                let mut at = t("2026-03-14T09:00:00Z");
+                for ids in &steps {
+                    at += TimeDelta::minutes(1);
+                    let incs = ids
+                        .iter()
+                        .map(|i| {
+                            incident(
+                                &format!("inc-{i}"),
+                                "2026-03-14T09:00:00Z",
+                                &[("agg1", Primary)],
+                                &[],
+                                u64::from(*i),
+                            )
+                        })
+                        .collect();
+                    h.store
+                        .apply_analysis(&ten, &analysis(&ten, &at.to_rfc3339(), incs))
+                        .await
+                        .unwrap();
+                }
+                let open: Vec<String> = h
+                    .store
+                    .incidents(&ten, StateFilter::Open)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.incident.id)
+                    .collect();
+                let mut want: Vec<String> = steps
+                    .last()
+                    .unwrap()
+                    .iter()
+                    .map(|i| format!("inc-{i}"))
+                    .collect();
+                want.sort();
+                prop_assert_eq!(open, want);
+                for r in h.store.incidents(&ten, StateFilter::All).await.unwrap() {
+                    prop_assert_eq!(r.history[0].change, IncidentChangeKind::Opened);
+                    prop_assert_eq!(r.closed_at.is_some(), r.state == IncidentState::Closed);
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+}
 
 async fn opens_with_schema_version_and_refuses_newer(h: Harness) {
     assert_eq!(
