@@ -920,3 +920,29 @@ async fn topology_plan_apply_export(h: Harness) {
         ["topology.apply", "topology.apply", "topology.apply"]
     );
 }
+
+#[tokio::test]
+async fn urls_and_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sub").join("x.sqlite");
+    let store = Store::open(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    assert_eq!(store.backend(), ispvm_store::Backend::Sqlite);
+    assert!(file.exists(), "the directory and file are created");
+    let dbg = format!("{store:?}");
+    assert_eq!(dbg, "Store { backend: \"sqlite\", .. }");
+    for bad in ["mysql://u:pw@h/db", "sqlite::memory:", "nonsense"] {
+        let err = Store::open(bad).await.unwrap_err();
+        assert!(matches!(err, StoreError::Config(_)), "{bad}: {err:?}");
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+    // An unreachable server is a retryable failure, and the password stays out of the message.
+    let mut opts = ispvm_store::StoreOptions::url("postgres://ispvm:hunter2@127.0.0.1:1/ispvm");
+    opts.busy_timeout = std::time::Duration::from_millis(300);
+    let err = Store::open_with(opts).await.unwrap_err();
+    assert!(err.is_retryable(), "{err:?}");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    let opts = ispvm_store::StoreOptions::url("postgres://ispvm:hunter2@db/ispvm");
+    assert!(!format!("{opts:?}").contains("hunter2"));
+}
