@@ -88,7 +88,7 @@ struct Stored {
 
 type HeaderRow = (String, String, i64, Option<i64>, String, i64, String);
 type CauseRow = (String, i64, String, String, String, f64, Option<String>);
-type HistoryRow = (String, i64, String, String);
+type HistoryRow = (String, i64, i64, String, String);
 type FeedbackRow = (String, String, i64);
 
 fn role_str(r: CauseRole) -> &'static str {
@@ -427,11 +427,12 @@ impl Store {
                 open.insert(id, s);
             }
             if !open.is_empty() {
-                let causes: Vec<CauseRow> = sqlx::query_as(
+                let mut causes: Vec<CauseRow> = sqlx::query_as(
                     "SELECT rc.incident_id, rc.position, rc.entity_id, rc.role, rc.kind, rc.confidence, rc.evidence \
-                     FROM root_causes rc JOIN incidents i ON i.tenant_id = rc.tenant_id AND i.id = rc.incident_id \
-                     WHERE i.tenant_id = $1 AND i.state = 'open' ORDER BY rc.incident_id, rc.position")
+                     FROM root_causes rc WHERE rc.tenant_id = $1 AND rc.incident_id IN \
+                     (SELECT i.id FROM incidents i WHERE i.tenant_id = $1 AND i.state = 'open')")
                     .bind(t).fetch_all(&mut *tx).await?;
+                causes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
                 attach_causes(&mut open, &causes)?;
             }
             let mut closed_named = BTreeSet::new();
@@ -556,22 +557,23 @@ impl Store {
             "SELECT i.id, i.state, i.opened_at, i.closed_at, i.summary, i.subscribers_affected, i.impacted \
              FROM incidents i WHERE i.tenant_id = $1 {clause} ORDER BY i.opened_at, i.id"
         );
+        // `IN (subquery)` rather than a join: it makes SQLite walk the few selected incidents
+        // instead of every cause row of the tenant. Rows are ordered here, not in SQL, for the
+        // same reason.
+        let selected = format!("SELECT i.id FROM incidents i WHERE i.tenant_id = $1 {clause}");
         let cause_sql = format!(
             "SELECT rc.incident_id, rc.position, rc.entity_id, rc.role, rc.kind, rc.confidence, rc.evidence \
-             FROM root_causes rc JOIN incidents i ON i.tenant_id = rc.tenant_id AND i.id = rc.incident_id \
-             WHERE i.tenant_id = $1 {clause} ORDER BY rc.incident_id, rc.position"
+             FROM root_causes rc WHERE rc.tenant_id = $1 AND rc.incident_id IN ({selected})"
         );
         let history_sql = format!(
-            "SELECT h.incident_id, h.at, h.change, h.summary \
-             FROM incident_history h JOIN incidents i ON i.tenant_id = h.tenant_id AND i.id = h.incident_id \
-             WHERE i.tenant_id = $1 {clause} ORDER BY h.incident_id, h.id"
+            "SELECT h.incident_id, h.id, h.at, h.change, h.summary \
+             FROM incident_history h WHERE h.tenant_id = $1 AND h.incident_id IN ({selected})"
         );
         let feedback_sql = format!(
             "SELECT f.incident_id, f.true_cause, f.at \
-             FROM incident_feedback f JOIN incidents i ON i.tenant_id = f.tenant_id AND i.id = f.incident_id \
-             WHERE i.tenant_id = $1 {clause}"
+             FROM incident_feedback f WHERE f.tenant_id = $1 AND f.incident_id IN ({selected})"
         );
-        let (headers, causes, history, feedback): (
+        let (headers, mut causes, mut history, feedback): (
             Vec<HeaderRow>,
             Vec<CauseRow>,
             Vec<HistoryRow>,
@@ -603,9 +605,11 @@ impl Store {
             order.push(id.clone());
             stored.insert(id, s);
         }
+        causes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         attach_causes(&mut stored, &causes)?;
+        history.sort_by_key(|h| h.1);
         let mut histories: HashMap<String, Vec<IncidentChange>> = HashMap::new();
-        for (id, at, change, summary) in history {
+        for (id, _, at, change, summary) in history {
             histories.entry(id).or_default().push(IncidentChange::new(
                 from_micros(at)?,
                 parse_change(&change)?,
