@@ -527,7 +527,27 @@ impl Store {
             StateFilter::Closed => Which::State("closed"),
             StateFilter::All => Which::All,
         };
-        self.load(tenant, which).await
+        self.load(tenant, which, None).await
+    }
+
+    /// The tenant's newest `limit` incidents in `state` (by `opened_at`), returned oldest first
+    /// like [`Store::incidents`]: for listing a long history page by page without loading it
+    /// whole.
+    ///
+    /// # Errors
+    /// Database errors; [`StoreError::Corrupt`] when a stored row does not decode.
+    pub async fn latest_incidents(
+        &self,
+        tenant: &TenantId,
+        state: StateFilter,
+        limit: u32,
+    ) -> Result<Vec<IncidentRecord>, StoreError> {
+        let which = match state {
+            StateFilter::Open => Which::State("open"),
+            StateFilter::Closed => Which::State("closed"),
+            StateFilter::All => Which::All,
+        };
+        self.load(tenant, which, Some(limit)).await
     }
 
     /// One incident of the tenant, `None` when unknown.
@@ -539,13 +559,14 @@ impl Store {
         tenant: &TenantId,
         id: &str,
     ) -> Result<Option<IncidentRecord>, StoreError> {
-        Ok(self.load(tenant, Which::One(id)).await?.pop())
+        Ok(self.load(tenant, Which::One(id), None).await?.pop())
     }
 
     async fn load(
         &self,
         tenant: &TenantId,
         which: Which<'_>,
+        limit: Option<u32>,
     ) -> Result<Vec<IncidentRecord>, StoreError> {
         let (clause, arg): (&str, Option<&str>) = match which {
             Which::State(s) => ("AND i.state = $2", Some(s)),
@@ -553,14 +574,23 @@ impl Store {
             Which::One(id) => ("AND i.id = $2", Some(id)),
         };
         let t = tenant.as_str();
+        let order = match limit {
+            Some(n) => format!("ORDER BY i.opened_at DESC, i.id DESC LIMIT {n}"),
+            None => "ORDER BY i.opened_at, i.id".to_string(),
+        };
         let header_sql = format!(
             "SELECT i.id, i.state, i.opened_at, i.closed_at, i.summary, i.subscribers_affected, i.impacted \
-             FROM incidents i WHERE i.tenant_id = $1 {clause} ORDER BY i.opened_at, i.id"
+             FROM incidents i WHERE i.tenant_id = $1 {clause} {order}"
         );
         // `IN (subquery)` rather than a join: it makes SQLite walk the few selected incidents
         // instead of every cause row of the tenant. Rows are ordered here, not in SQL, for the
         // same reason.
-        let selected = format!("SELECT i.id FROM incidents i WHERE i.tenant_id = $1 {clause}");
+        let selected = match limit {
+            Some(_) => {
+                format!("SELECT i.id FROM incidents i WHERE i.tenant_id = $1 {clause} {order}")
+            }
+            None => format!("SELECT i.id FROM incidents i WHERE i.tenant_id = $1 {clause}"),
+        };
         let cause_sql = format!(
             "SELECT rc.incident_id, rc.position, rc.entity_id, rc.role, rc.kind, rc.confidence, rc.evidence \
              FROM root_causes rc WHERE rc.tenant_id = $1 AND rc.incident_id IN ({selected})"
@@ -598,11 +628,15 @@ impl Store {
                 (headers, causes, history, feedback)
             }
         });
-        let mut order = Vec::with_capacity(headers.len());
+        let mut headers = headers;
+        if limit.is_some() {
+            headers.reverse();
+        }
+        let mut ids_in_order = Vec::with_capacity(headers.len());
         let mut stored = HashMap::with_capacity(headers.len());
         for h in headers {
             let (id, s) = header_to_stored(h)?;
-            order.push(id.clone());
+            ids_in_order.push(id.clone());
             stored.insert(id, s);
         }
         causes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
@@ -624,7 +658,7 @@ impl Store {
             labels.insert(id, FeedbackLabel::new(cause, from_micros(at)?));
         }
         let mut out = Vec::with_capacity(order.len());
-        for id in order {
+        for id in ids_in_order {
             if let Some(s) = stored.remove(&id) {
                 out.push(IncidentRecord::from_parts(
                     s.incident,

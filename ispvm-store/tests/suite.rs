@@ -287,6 +287,18 @@ async fn incident_lifecycle_is_recorded(h: Harness) {
             .collect::<Vec<_>>(),
         ["inc-a", "inc-b"]
     );
+    let latest = s.latest_incidents(&ten, StateFilter::All, 1).await.unwrap();
+    assert_eq!(latest, all[1..]);
+    assert_eq!(
+        s.latest_incidents(&ten, StateFilter::All, 5).await.unwrap(),
+        all
+    );
+    assert_eq!(
+        s.latest_incidents(&ten, StateFilter::Open, 5)
+            .await
+            .unwrap(),
+        all[..1]
+    );
 
     // inc-b comes back with the same id: reopened.
     let ch = s
