@@ -405,11 +405,19 @@ impl Store {
         }
         let t = tenant.as_str();
         let now = micros(doc.evaluated_at);
+        // PostgreSQL: lock the tenant row, so two writers of one tenant apply one after the
+        // other (SQLite's BEGIN IMMEDIATE already serializes every writer).
+        let last_sql = match self.backend() {
+            crate::Backend::Postgres => {
+                "SELECT last_evaluated_at FROM tenants WHERE id = $1 FOR UPDATE"
+            }
+            _ => "SELECT last_evaluated_at FROM tenants WHERE id = $1",
+        };
         on_pool!(self, p => {
             let mut tx = begin_write!(p);
             sqlx::query("INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
                 .bind(t).bind(micros(Utc::now())).execute(&mut *tx).await?;
-            let last: Option<i64> = sqlx::query_scalar("SELECT last_evaluated_at FROM tenants WHERE id = $1")
+            let last: Option<i64> = sqlx::query_scalar(last_sql)
                 .bind(t).fetch_one(&mut *tx).await?;
             if let Some(last) = last.filter(|l| *l > now) {
                 return Err(StoreError::StaleAnalysis {

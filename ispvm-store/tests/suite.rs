@@ -958,3 +958,44 @@ async fn urls_and_options() {
     let opts = ispvm_store::StoreOptions::url("postgres://ispvm:hunter2@db/ispvm");
     assert!(!format!("{opts:?}").contains("hunter2"));
 }
+
+both_backends!(concurrent_writers_of_one_tenant_serialize);
+
+/// Eight writers apply analyses of one tenant at once (as two agents or a retry storm would):
+/// every call succeeds or is refused as stale, and the stored state is one of the analyses'.
+async fn concurrent_writers_of_one_tenant_serialize(h: Harness) {
+    let ten = tenant("isp-c");
+    let mut tasks = Vec::new();
+    for w in 0..8_u32 {
+        let store = h.store.clone();
+        let ten = ten.clone();
+        tasks.push(tokio::spawn(async move {
+            let at = format!("2026-03-14T09:{:02}:00Z", 10 + w);
+            let incs = vec![
+                incident(
+                    "inc-shared",
+                    "2026-03-14T09:05:00Z",
+                    &[("agg1", Primary)],
+                    &[],
+                    u64::from(w),
+                ),
+                incident(&format!("inc-{w}"), &at, &[("agg2", Primary)], &[], 1),
+            ];
+            store.apply_analysis(&ten, &analysis(&ten, &at, incs)).await
+        }));
+    }
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) | Err(StoreError::StaleAnalysis { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    let open = h.store.incidents(&ten, StateFilter::Open).await.unwrap();
+    assert_eq!(open.len(), 2, "{open:?}");
+    assert_eq!(open[0].incident.id, "inc-shared");
+    let all = h.store.incidents(&ten, StateFilter::All).await.unwrap();
+    assert!(
+        all.iter()
+            .all(|r| r.history[0].change == IncidentChangeKind::Opened)
+    );
+}
