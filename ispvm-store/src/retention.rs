@@ -132,8 +132,8 @@ impl Store {
     }
 }
 
-/// Starts a tokio task that runs [`Store::enforce_retention`] now and then every `every`,
-/// logging failures (a failed pass is simply tried again at the next tick). Abort the returned
+/// Starts a tokio task that runs [`Store::enforce_retention`] (then [`Store::optimize`]) now
+/// and then every `every`, logging failures (a failed pass is simply tried again at the next tick). Abort the returned
 /// handle to stop it.
 ///
 /// # Examples
@@ -159,6 +159,9 @@ pub fn spawn_retention(
             tick.tick().await;
             if let Err(e) = store.enforce_retention(&policy, Utc::now()).await {
                 tracing::warn!(error = %e, retryable = e.is_retryable(), "store retention pass failed");
+            }
+            if let Err(e) = store.optimize().await {
+                tracing::warn!(error = %e, "store statistics refresh failed");
             }
         }
     })

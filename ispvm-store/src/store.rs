@@ -360,6 +360,30 @@ impl Store {
         }
     }
 
+    /// Refreshes the query planner's statistics (`PRAGMA optimize` on SQLite, `ANALYZE` of the
+    /// store's tables on PostgreSQL), so queries keep using their indexes after bulk changes.
+    /// The retention task ([`spawn_retention`](crate::spawn_retention)) calls it after each pass;
+    /// call it after a large import.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("PRAGMA optimize").execute(p).await?;
+            }
+            Pool::Postgres(p) => {
+                sqlx::query(
+                    "ANALYZE incidents, root_causes, incident_history, incident_feedback, entities, \
+                     links, dependency_groups, dependency_group_members, maintenance_windows, audit_log",
+                )
+                .execute(p)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes a consistent copy of the SQLite database to `dest` while the store stays in use
     /// (`VACUUM INTO`). `dest` must not exist. PostgreSQL is backed up with `pg_dump`
     /// (see `docs/backup-and-restore.md`).
