@@ -12,9 +12,11 @@ use ispvm_model::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "validation")]
 mod parse;
 mod wire;
 
+#[cfg(feature = "validation")]
 pub use parse::{ParseError, parse, parse_owned};
 
 /// The `schema` value of a scenario document.
@@ -143,6 +145,42 @@ impl ScenarioError {
 }
 
 impl ScenarioDocument {
+    /// A document with the current schema id (for programs that write scenarios, such as a
+    /// topology export).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::{Entity, EntityKind};
+    /// use ispvm_schemas::scenario::ScenarioDocument;
+    /// let doc = ScenarioDocument::new(
+    ///     "demo-isp".parse()?,
+    ///     vec![Entity::new("agg1".parse()?, EntityKind::Device)],
+    ///     vec![],
+    ///     vec![],
+    ///     vec![],
+    /// );
+    /// assert_eq!(doc.schema, "ispvm.scenario/v1");
+    /// assert_eq!(doc.into_scenario()?.topology.entities().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(
+        tenant: TenantId,
+        entities: Vec<Entity>,
+        dependencies: Vec<DependencyGroup>,
+        maintenance: Vec<MaintenanceWindow>,
+        observations: Vec<Observation>,
+    ) -> Self {
+        Self {
+            schema: SCENARIO_SCHEMA.to_string(),
+            tenant,
+            entities,
+            dependencies,
+            maintenance,
+            observations,
+        }
+    }
+
     /// Validates the document into a [`Scenario`].
     ///
     /// # Errors
