@@ -707,9 +707,11 @@ pub(crate) async fn analysis(
 
 /// Query of `GET .../incidents`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct IncidentQuery {
     /// `open` (default), `closed` or `all`.
     #[serde(default)]
+    #[param(required = false)]
     state: IncidentFilter,
 }
 
@@ -1137,6 +1139,7 @@ pub(crate) async fn end_silence(
 
 /// Query of `GET .../audit`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
     /// How many entries, newest first (default 100, at most 1000).
     limit: Option<usize>,

@@ -84,6 +84,7 @@ impl Modify for Security {
         crate::api::list_silences, crate::api::create_silence, crate::api::end_silence,
         crate::api::audit,
     ),
+    components(schemas(crate::backend::IncidentFilter)),
     modifiers(&Security),
     tags(
         (name = "operations", description = "Health, readiness, metrics, this document"),
@@ -142,6 +143,22 @@ pub fn document_text() -> String {
 mod tests {
     use super::*;
 
+    fn collect_refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if k == "$ref" {
+                        out.push(v.as_str().unwrap().to_string());
+                    } else {
+                        collect_refs(v, out);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+            _ => {}
+        }
+    }
+
     #[test]
     fn generators_do_not_clash() {
         let utoipa = serde_json::to_value(ApiDoc::openapi()).unwrap();
@@ -153,6 +170,13 @@ mod tests {
         }
         let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");
+        let mut refs = Vec::new();
+        collect_refs(&doc, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let pointer = r.strip_prefix('#').unwrap();
+            assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
+        }
         assert!(doc["components"]["schemas"]["IncidentRecord"]["properties"]["state"].is_object());
     }
 }

@@ -225,6 +225,11 @@ fn reader_checks(kind: DocumentKind, doc: Value, bytes: &[u8]) -> Result<(), Vec
                 Err(errors)
             }
         }
+        DocumentKind::Incident => {
+            let _: ispvm_schemas::incident::IncidentRecord =
+                from_value_located(doc, &[])?;
+            Ok(())
+        }
         DocumentKind::MetricSample => {
             let sample: MetricSample = from_value_located(doc, &[])?;
             let errors = located_violations("", check_samples(&[sample]));
