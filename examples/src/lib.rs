@@ -3,4 +3,3 @@
 
 pub mod demo;
 pub mod observe;
-pub mod report;

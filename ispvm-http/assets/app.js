@@ -10,7 +10,7 @@ const state = {
   records: new Map(),
   timeline: [],
   simulated: false,
-  mapEntities: null,
+  mapFor: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -321,44 +321,55 @@ function renderTimeline() {
 
 // ---- map ---------------------------------------------------------------------------------
 
+// The map is drawn by the server (ispvm_report::svg). Each new analysis recolours it at once
+// (status classes on nodes and edges), then the drawing is fetched again so that its captions
+// (status, cause) match too; the layout does not move.
 async function updateMap(doc) {
-  const ids = doc.entities.map((e) => e.id).join("\n");
-  if (state.mapEntities !== ids) {
-    state.mapEntities = ids;
-    const response = await fetch(tenantPath("/map.svg"), { credentials: "same-origin" });
-    const box = $("map");
-    if (!response.ok) {
-      box.replaceChildren(el("p", { class: "muted" }, "No topology loaded."));
-      return;
-    }
-    const svgText = await response.text();
-    const parsed = new DOMParser().parseFromString(svgText, "image/svg+xml");
-    const svg = parsed.documentElement;
-    if (svg.nodeName.toLowerCase() !== "svg") {
-      box.replaceChildren(el("p", { class: "muted" }, "The map could not be drawn."));
-      return;
-    }
-    box.replaceChildren(document.importNode(svg, true));
-    box.querySelectorAll("[data-entity]").forEach((node) => {
-      node.addEventListener("click", () => showEntity(node.getAttribute("data-entity")));
-    });
+  recolour(doc);
+  const wanted = doc.evaluated_at;
+  if (state.mapFor === wanted) return;
+  state.mapFor = wanted;
+  const response = await fetch(tenantPath("/map.svg"), { credentials: "same-origin" });
+  const box = $("map");
+  if (state.mapFor !== wanted) return;
+  if (!response.ok) {
+    box.replaceChildren(el("p", { class: "muted" }, "No topology loaded."));
+    return;
   }
+  const parsed = new DOMParser().parseFromString(await response.text(), "image/svg+xml");
+  const svg = parsed.documentElement;
+  if (svg.nodeName.toLowerCase() !== "svg" || state.mapFor !== wanted) return;
+  box.replaceChildren(document.importNode(svg, true));
+  box.querySelectorAll("[data-entity]").forEach((node) => {
+    node.addEventListener("click", (event) => {
+      event.preventDefault();
+      showEntity(node.getAttribute("data-entity"));
+    });
+  });
   recolour(state.analysis);
+}
+
+function setStatusClass(node, status) {
+  for (const c of Array.from(node.classList)) if (c.startsWith("status-")) node.classList.remove(c);
+  node.classList.add("status-" + status);
 }
 
 function recolour(doc) {
   if (!doc) return;
   const status = new Map(doc.entities.map((e) => [e.id, e.status]));
-  const causes = new Set();
-  for (const inc of doc.incidents || []) for (const c of inc.root_causes) causes.add(c.entity);
-  $("map").querySelectorAll("[data-entity]").forEach((node) => {
+  const causes = new Map();
+  for (const inc of doc.incidents || []) for (const c of inc.root_causes) causes.set(c.entity, c.role);
+  const box = $("map");
+  box.querySelectorAll("[data-entity]").forEach((node) => {
     const id = node.getAttribute("data-entity");
     const s = status.get(id) || "unknown";
-    for (const c of Array.from(node.classList)) if (c.startsWith("status-")) node.classList.remove(c);
-    node.classList.add("status-" + s);
+    setStatusClass(node, s);
+    node.setAttribute("data-status", s);
     node.classList.toggle("cause", causes.has(id));
-    const title = node.querySelector("title");
-    if (title) title.textContent = id + ": " + s;
+    node.classList.toggle("primary", causes.get(id) === "primary");
+  });
+  box.querySelectorAll("[data-from]").forEach((edge) => {
+    setStatusClass(edge, status.get(edge.getAttribute("data-from")) || "unknown");
   });
 }
 

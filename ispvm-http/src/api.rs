@@ -896,7 +896,7 @@ fn analysis_stream(
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/map.svg", tag = "analysis",
     params(("tenant" = String, Path, description = "Tenant id")),
     responses(
-        (status = 200, description = "The topology drawn as SVG, entities coloured by the latest status; every entity carries `data-entity`",
+        (status = 200, description = "The topology drawn by `ispvm_report::svg`, coloured by the latest status: every entity is a `g.node.status-<status>[data-entity]`, every dependency a `path.edge[data-from][data-to]`",
             content_type = "image/svg+xml", body = String),
         (status = 404, description = "Unknown tenant or no topology", body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -911,8 +911,18 @@ pub(crate) async fn map_svg(
         .topology(&tenant)
         .await?
         .ok_or_else(|| ApiError::not_found("topology"))?;
-    let analysis = state.backend.analysis(&tenant).await?;
-    let svg = crate::map::render(&topology, analysis.as_deref());
+    // Before the first evaluation every entity is drawn `unknown`.
+    let analysis = match state.backend.analysis(&tenant).await? {
+        Some(doc) => doc,
+        None => Arc::new(AnalysisDocument::new(
+            tenant.clone(),
+            Utc::now(),
+            Vec::new(),
+            Vec::new(),
+        )),
+    };
+    let options = ispvm_report::SvgOptions::default().with_incident_links(false);
+    let svg = ispvm_report::svg(&topology, &analysis, &options);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 

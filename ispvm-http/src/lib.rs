@@ -59,7 +59,6 @@ mod api;
 pub mod auth;
 mod backend;
 mod error;
-mod map;
 mod metrics;
 pub mod openapi;
 mod options;

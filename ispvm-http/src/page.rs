@@ -1,5 +1,7 @@
 //! The live page: one HTML file, one script, one stylesheet, embedded in the binary.
 
+use std::sync::OnceLock;
+
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -31,6 +33,18 @@ pub(crate) async fn script() -> Response {
         .into_response()
 }
 
+/// The page's style sheet followed by the report's, which colours the map by status class.
 pub(crate) async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+    static SHEET: OnceLock<String> = OnceLock::new();
+    let sheet = SHEET.get_or_init(|| {
+        format!(
+            "{STYLE}\n/* ispvm_report::svg::STYLE */{}",
+            ispvm_report::svg::STYLE
+        )
+    });
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        sheet.as_str(),
+    )
+        .into_response()
 }

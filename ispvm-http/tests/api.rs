@@ -925,16 +925,21 @@ async fn map_svg_draws_every_entity_with_its_status() {
             1,
             "{id}"
         );
+        let node = svg
+            .split("<g class=\"")
+            .find(|part| part.contains(&format!("data-entity=\"{id}\"")))
+            .unwrap_or_else(|| panic!("{id} has no node"));
         assert!(
-            svg.contains(&format!(
-                "data-entity=\"{id}\" class=\"node status-{status}\""
-            )) || svg.contains(&format!(
-                "data-entity=\"{id}\" class=\"link status-{status}\""
-            )),
-            "{id}"
+            node.starts_with(&format!("node status-{status}")),
+            "{id} not drawn {status}: {}",
+            &node[..80.min(node.len())]
         );
     }
-    assert!(svg.contains("data-from=\"agg2\" data-to=\"acc3\""));
+    let edge = svg
+        .split("<path class=\"")
+        .find(|part| part.contains("data-from=\"agg2\" data-to=\"acc3\""))
+        .expect("an edge agg2 -> acc3");
+    assert!(edge.starts_with("edge status-down"), "{edge}");
 }
 
 #[tokio::test]

@@ -266,11 +266,16 @@ async fn live_page_follows_the_stream_and_sends_feedback() {
             .await,
         json!("3")
     );
-    assert_eq!(
-        page.eval("document.querySelector('#map [data-entity=\"acc3\"]').getAttribute('class')")
-            .await,
-        json!("node status-unreachable")
-    );
+    page.wait_for(
+        "document.querySelector('#map [data-entity=\"acc3\"]').classList.contains('status-unreachable')",
+        "acc3 drawn unreachable",
+    )
+    .await;
+    page.wait_for(
+        "document.querySelector('#map [data-from=\"agg2\"][data-to=\"acc3\"]').classList.contains('status-down')",
+        "the edge agg2 -> acc3 drawn lost",
+    )
+    .await;
     let incident_text = page
         .eval("document.querySelector('#incidents .incident').textContent")
         .await;
@@ -308,7 +313,7 @@ async fn live_page_follows_the_stream_and_sends_feedback() {
         )
         .await;
     let data = png["data"].as_str().unwrap();
-    let bytes = base64_decode(data);
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     std::fs::write(&shot, bytes).unwrap();
 
@@ -399,28 +404,4 @@ async fn page_without_credentials_shows_the_login_form() {
         .filter(|e| !e.contains("/api/v1/session") || !e.contains("401"))
         .collect();
     assert!(unexpected.is_empty(), "console errors: {unexpected:#?}");
-}
-
-/// Standard base64 (the screenshot), without padding checks.
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }

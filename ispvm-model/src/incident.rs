@@ -194,6 +194,30 @@ pub enum CauseRole {
     Contributing,
 }
 
+impl CauseRole {
+    /// The serialized name: `primary`, `contributing`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::CauseRole;
+    /// assert_eq!(CauseRole::Primary.as_str(), "primary");
+    /// assert_eq!(CauseRole::Contributing.to_string(), "contributing");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CauseRole::Primary => "primary",
+            CauseRole::Contributing => "contributing",
+        }
+    }
+}
+
+impl fmt::Display for CauseRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What kind of root cause this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -206,6 +230,31 @@ pub enum CauseKind {
     Maintenance,
     /// The entity answers but its subscribers are gone (significant PPPoE session drop).
     Degradation,
+}
+
+impl CauseKind {
+    /// The serialized name: `failure`, `maintenance`, `degradation`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::CauseKind;
+    /// assert_eq!(CauseKind::Maintenance.as_str(), "maintenance");
+    /// assert_eq!(CauseKind::Degradation.to_string(), "degradation");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CauseKind::Failure => "failure",
+            CauseKind::Maintenance => "maintenance",
+            CauseKind::Degradation => "degradation",
+        }
+    }
+}
+
+impl fmt::Display for CauseKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One piece of evidence behind a root cause, with the weight it was given.
@@ -385,6 +434,26 @@ mod tests {
         ] {
             assert_eq!(s.is_suppressed(), want, "{s}");
             assert_eq!(EntityReport::new("a".parse().unwrap(), s).suppressed, want);
+        }
+    }
+
+    #[test]
+    fn cause_names_are_the_serialized_ones() {
+        for role in [CauseRole::Primary, CauseRole::Contributing] {
+            assert_eq!(
+                serde_json::to_string(&role).unwrap(),
+                format!("\"{}\"", role.as_str())
+            );
+        }
+        for kind in [
+            CauseKind::Failure,
+            CauseKind::Maintenance,
+            CauseKind::Degradation,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str())
+            );
         }
     }
 

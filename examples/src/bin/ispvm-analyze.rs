@@ -6,9 +6,6 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-#[path = "ispvm-analyze/text.rs"]
-mod text;
-
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -190,7 +187,7 @@ fn run(args: &Args) -> Result<String, Invalid> {
             s.push('\n');
             s
         }
-        Format::Text => text::render(&document),
+        Format::Text => ispvm_report::text(&document, &ispvm_report::TextOptions::full()),
     })
 }
 

@@ -79,12 +79,12 @@ use ispvm_pppoe::auth::{AuthRateTracker, counters_from_samples};
 use ispvm_pppoe::classes::{Classification, ClassifierConfig, ConcentratorSignals, classify};
 use ispvm_pppoe::tracker::{SessionTracker, TrackerConfig};
 use ispvm_rca::{Engine, EngineConfig};
+use ispvm_report::{ReportOptions, TextOptions, TimelineEntry};
 use ispvm_routeros::sim::SimError;
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::validation::{DocumentKind, validate};
 
 use crate::observe::{for_topology, observations_from_samples};
-use crate::report::{ReportOptions, TimelineEntry, render_dot, render_html};
 use fleet::{Fleet, TlsMaterial, device_down_sample};
 use term::{Palette, thousands, wrap};
 
@@ -674,16 +674,13 @@ async fn play_inner(
 
         // 5. At the end of a step, the open incidents in compact form.
         if tick.index_in_step + 1 == step.ticks {
-            if doc.incidents.is_empty() {
-                out.say(&format!("   {}\n", p.green("no open incident")))?;
-            } else {
-                out.say(&format!("   open incidents ({}):\n", doc.incidents.len()))?;
-                for i in &doc.incidents {
-                    let class = class_of(&history.classes_of(i, &radius_id, tick.at));
-                    out.say(&term::incident(p, i, class.as_deref()))?;
+            let mut text = TextOptions::compact().with_colour(p.is_on());
+            for i in &doc.incidents {
+                if let Some(class) = class_of(&history.classes_of(i, &radius_id, tick.at)) {
+                    text = text.with_incident_note(i.id.clone(), "class", class);
                 }
             }
-            out.say(&term::suppression(p, &doc))?;
+            out.say(&ispvm_report::text(&doc, &text))?;
             if step.number == story::WORST_STEP {
                 played.worst = doc.clone();
             }
@@ -750,11 +747,11 @@ fn finish(
         (dir.join("analysis-final.json"), final_json.into_bytes()),
         (
             dir.join("topology.dot"),
-            render_dot(topology, &played.worst).into_bytes(),
+            ispvm_report::dot(topology, &played.worst).into_bytes(),
         ),
         (
             dir.join("report.html"),
-            render_html(topology, &played.worst, &report).into_bytes(),
+            ispvm_report::html(topology, &played.worst, &report).into_bytes(),
         ),
     ];
     for (path, bytes) in &files {

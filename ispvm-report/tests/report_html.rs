@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ispvm_examples::report::{ReportOptions, TimelineEntry, render_dot, render_html};
 use ispvm_model::Topology;
+use ispvm_report::{ReportOptions, TimelineEntry};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::scenario::ScenarioDocument;
 
@@ -51,8 +51,8 @@ fn report_renders_in_headless_chromium() {
     let (topology, analysis, timeline) = load();
     let options = ReportOptions::new("ispvm demo: ring failure and RADIUS outage")
         .with_timeline(timeline.clone());
-    let html = render_html(&topology, &analysis, &options);
-    let dot = render_dot(&topology, &analysis);
+    let html = ispvm_report::html(&topology, &analysis, &options);
+    let dot = ispvm_report::dot(&topology, &analysis);
     assert_eq!(dot.matches(" [label=").count(), topology.entities().len());
 
     let Some(binary) = chromium::find() else {
@@ -102,7 +102,7 @@ fn report_renders_in_headless_chromium() {
         analysis.incidents.len()
     );
     // The drawing: one node per entity, the edges, the causes linked to their incidents.
-    assert!(dom.contains("<svg class=\"topology\""));
+    assert!(dom.contains("<svg class=\"ispvm-topology\""));
     assert_eq!(
         dom.matches("<g class=\"node ").count(),
         topology.entities().len()

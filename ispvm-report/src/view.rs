@@ -190,22 +190,3 @@ pub(crate) fn group_label(g: &DependencyGroup) -> Option<String> {
         other => Some(other.as_str().to_string()),
     }
 }
-
-/// Human name of a cause kind.
-pub(crate) fn cause_kind(kind: CauseKind) -> &'static str {
-    match kind {
-        CauseKind::Failure => "failure",
-        CauseKind::Maintenance => "maintenance",
-        CauseKind::Degradation => "degradation",
-        _ => "other",
-    }
-}
-
-/// Human name of a cause role.
-pub(crate) fn cause_role(role: CauseRole) -> &'static str {
-    match role {
-        CauseRole::Primary => "primary",
-        CauseRole::Contributing => "contributing",
-        _ => "other",
-    }
-}

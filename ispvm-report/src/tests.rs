@@ -9,7 +9,9 @@ use ispvm_schemas::analysis::AnalysisDocument;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::escape::base64;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 use super::*;
 
 fn id(s: &str) -> EntityId {
@@ -81,7 +83,7 @@ digraph "ispvm" {
   "agg2" -> "acc1" [style=dashed, label="any of 2"];
 }
 "##;
-    assert_eq!(render_dot(&topology, &analysis), want);
+    assert_eq!(dot(&topology, &analysis), want);
 }
 
 #[test]
@@ -108,7 +110,7 @@ fn dot_escapes_hostile_ids_and_shows_group_modes() {
         vec![],
         vec![],
     );
-    let dot = render_dot(&topology, &analysis);
+    let dot = dot(&topology, &analysis);
     assert!(
         dot.contains(r#"  "q\"uote" [label="q\"uote\nunknown""#),
         "{dot}"
@@ -140,7 +142,7 @@ fn dot_escapes_hostile_ids_and_shows_group_modes() {
 #[test]
 fn html_has_one_node_per_entity_and_every_incident() {
     let (topology, analysis) = small();
-    let page = render_html(&topology, &analysis, &ReportOptions::new("t"));
+    let page = html(&topology, &analysis, &ReportOptions::new("t"));
     assert_eq!(page.matches("<g class=\"node ").count(), 3);
     for e in ["agg1", "agg2", "acc1"] {
         assert_eq!(
@@ -177,7 +179,7 @@ fn html_colours_follow_status_and_causes_are_outlined() {
     analysis.entities[0] = EntityReport::new(id("acc1"), EntityStatus::Unreachable);
     analysis.entities[0].explained_by = vec![id("agg1")];
     analysis.entities[2] = EntityReport::new(id("agg2"), EntityStatus::Maintenance);
-    let page = render_html(&topology, &analysis, &ReportOptions::default());
+    let page = html(&topology, &analysis, &ReportOptions::default());
     let node = |name: &str| {
         let start = page
             .find(&format!("data-entity=\"{name}\" data-status"))
@@ -210,7 +212,22 @@ fn html_colours_follow_status_and_causes_are_outlined() {
     ));
     // Both edges are dashed (any group); the one from the down agg1 is red.
     assert_eq!(
-        page.matches("<path class=\"edge redundant lost\"").count(),
+        page.matches(
+            "<path class=\"edge status-down redundant\" data-from=\"agg1\" data-to=\"acc1\""
+        )
+        .count(),
+        1
+    );
+    assert_eq!(
+        page.matches(
+            "<path class=\"edge status-maintenance redundant\" data-from=\"agg2\" data-to=\"acc1\""
+        )
+        .count(),
+        1
+    );
+    assert_eq!(
+        page.matches("stroke=\"#c62828\" stroke-width=\"1.4\"")
+            .count(),
         2
     );
     assert!(page.contains("<h2>Suppressed entities (2)</h2>"));
@@ -257,7 +274,7 @@ fn untrusted_text_is_escaped_everywhere() {
         )],
     );
     let options = ReportOptions::new(evil).with_entry(TimelineEntry::new(t, evil));
-    let page = render_html(&topology, &analysis, &options);
+    let page = html(&topology, &analysis, &options);
     assert!(!page.contains("<img"), "raw markup leaked");
     assert!(!page.contains("</title><script>"), "raw markup leaked");
     assert_eq!(page.matches("<script").count(), 1);
@@ -280,7 +297,13 @@ fn untrusted_text_is_escaped_everywhere() {
 #[test]
 fn the_page_loads_nothing_from_outside_and_pins_its_inline_code() {
     let (topology, analysis) = small();
-    let page = render_html(&topology, &analysis, &ReportOptions::default());
+    let page = html(&topology, &analysis, &ReportOptions::default());
+    // The SVG namespace is a name, not a reference: nothing is fetched from it.
+    assert_eq!(
+        page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count(),
+        1
+    );
+    let page = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     for needle in [
         "http:", "https:", "src=", "@import", "//", "<link", "<iframe", "<img", "<object",
     ] {
@@ -301,7 +324,7 @@ fn the_page_loads_nothing_from_outside_and_pins_its_inline_code() {
         let e = s + page[s..].find(close).unwrap();
         page[s..e].to_string()
     };
-    let hash = |s: &str| format!("'sha256-{}'", base64(&Sha256::digest(s.as_bytes())));
+    let hash = |s: &str| format!("'sha256-{}'", BASE64.encode(Sha256::digest(s.as_bytes())));
     let csp = between("http-equiv=\"Content-Security-Policy\" content=\"", "\"");
     assert!(csp.starts_with("default-src 'none'; "), "{csp}");
     assert!(csp.contains(&format!(
@@ -350,21 +373,15 @@ fn output_does_not_depend_on_insertion_order() {
         vec![],
     );
     let options = ReportOptions::default();
-    assert_eq!(render_dot(&a, &analysis), render_dot(&b, &analysis));
-    assert_eq!(
-        render_html(&a, &analysis, &options),
-        render_html(&b, &analysis, &options)
-    );
-    assert_eq!(
-        render_html(&a, &analysis, &options),
-        render_html(&a, &analysis, &options)
-    );
+    assert_eq!(dot(&a, &analysis), dot(&b, &analysis));
+    assert_eq!(html(&a, &analysis, &options), html(&b, &analysis, &options));
+    assert_eq!(html(&a, &analysis, &options), html(&a, &analysis, &options));
 }
 
 #[test]
 fn large_topologies_are_listed_not_drawn() {
     let (topology, analysis) = small();
-    let page = render_html(
+    let page = html(
         &topology,
         &analysis,
         &ReportOptions::default().with_max_drawn_entities(2),
@@ -380,7 +397,7 @@ fn empty_analysis_and_maintenance_only_incident() {
     let (topology, _) = small();
     let t = at("2026-01-01T00:00:00Z");
     let empty = AnalysisDocument::new("demo-isp".parse().unwrap(), t, vec![], vec![]);
-    let page = render_html(&topology, &empty, &ReportOptions::default());
+    let page = html(&topology, &empty, &ReportOptions::default());
     assert!(page.contains("<p class=\"ok\">No open incident.</p>"));
     assert_eq!(page.matches("data-status=\"unknown\"").count(), 3);
 
@@ -404,7 +421,7 @@ fn empty_analysis_and_maintenance_only_incident() {
             "agg2 in maintenance",
         )],
     );
-    let page = render_html(&topology, &doc, &ReportOptions::default());
+    let page = html(&topology, &doc, &ReportOptions::default());
     assert!(page.contains("<dt>Primary cause</dt><dd>none (maintenance only)</dd>"));
     assert!(
         page.contains(
@@ -424,12 +441,53 @@ fn timeline_is_rendered_in_order() {
             at("2026-01-01T00:05:00Z"),
             "polling starts",
         ));
-    let page = render_html(&topology, &analysis, &options);
+    let page = html(&topology, &analysis, &options);
     let a = page
         .find("<li><time datetime=\"2026-01-01T00:10:00Z\">2026-01-01 00:10:00Z</time>agg1 fails</li>")
         .unwrap();
     let b = page.find("polling starts</li>").unwrap();
     assert!(a < b, "entries keep the order given");
+}
+
+#[test]
+fn the_svg_style_sheet_has_the_colours_of_the_drawing() {
+    // The presentation attributes (for a standalone SVG) and the class rules (for recolouring)
+    // must agree, or a recoloured node would look different from a freshly drawn one.
+    for (status, _) in view::LEGEND {
+        let look = view::look(Some(status));
+        let s = status.as_str();
+        let rect = format!(
+            ".ispvm-topology .node.status-{s} > rect {{ fill: {}; stroke: {};{} }}",
+            look.fill,
+            look.stroke,
+            if look.dashed {
+                " stroke-dasharray: 5 3;"
+            } else {
+                ""
+            }
+        );
+        assert!(svg::STYLE.contains(&rect), "{rect}");
+        let text = format!(
+            ".ispvm-topology .node.status-{s} text {{ fill: {}; }}",
+            look.text
+        );
+        assert!(svg::STYLE.contains(&text), "{text}");
+        let lost = format!(".ispvm-topology .edge.status-{s}");
+        assert_eq!(
+            svg::STYLE.contains(&lost),
+            view::unavailable(Some(status)),
+            "{s}"
+        );
+    }
+    assert!(svg::STYLE.contains(&format!(
+        ".ispvm-topology .node.cause > rect {{ stroke: {}; stroke-width: 3; }}",
+        view::CAUSE_STROKE
+    )));
+    assert!(svg::STYLE.contains(&format!(
+        "stroke: {}; stroke-width: 1.4;",
+        view::EDGE_COLOUR
+    )));
+    assert!(svg::STYLE.contains(&format!("stroke: {}; marker-end", view::EDGE_LOST_COLOUR)));
 }
 
 fn arb_case() -> impl Strategy<Value = (Topology, AnalysisDocument)> {
@@ -530,7 +588,7 @@ proptest! {
 
     #[test]
     fn any_valid_input_renders_completely((topology, analysis) in arb_case()) {
-        let page = render_html(&topology, &analysis, &ReportOptions::default());
+        let page = html(&topology, &analysis, &ReportOptions::default());
         prop_assert_eq!(page.matches("<g class=\"node ").count(), topology.entities().len());
         prop_assert_eq!(page.matches("<article class=\"incident\"").count(), analysis.incidents.len());
         for (k, _) in analysis.incidents.iter().enumerate() {
@@ -543,9 +601,9 @@ proptest! {
         let memberships: usize = topology.groups().iter().map(|g| g.members.len()).sum();
         prop_assert_eq!(page.matches("<path class=\"edge").count(), memberships);
 
-        let dot = render_dot(&topology, &analysis);
-        prop_assert_eq!(dot.matches(" -> ").count(), memberships);
-        prop_assert_eq!(dot.matches(" [label=").count(), topology.entities().len());
-        prop_assert_eq!(dot, render_dot(&topology, &analysis));
+        let graph = dot(&topology, &analysis);
+        prop_assert_eq!(graph.matches(" -> ").count(), memberships);
+        prop_assert_eq!(graph.matches(" [label=").count(), topology.entities().len());
+        prop_assert_eq!(graph, dot(&topology, &analysis));
     }
 }

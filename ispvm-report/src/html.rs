@@ -8,7 +8,10 @@ use ispvm_schemas::analysis::AnalysisDocument;
 use sha2::{Digest, Sha256};
 
 use super::ReportOptions;
-use super::escape::{base64, html, html_into, number};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::escape::{html, html_into, number};
 use super::svg;
 use super::view::{self, CAUSE_STROKE, LEGEND, View};
 
@@ -60,12 +63,11 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 .summary .n { display: block; font-size: 1.6em; font-weight: 700; }
 .summary li.alert { border-color: #c62828; background: #fdecec; }
 .figure { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: #fff; }
-svg.topology { display: block; margin: 0 auto; max-width: 100%; height: auto;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-svg.topology .label { font-size: 12.5px; font-weight: 600; }
-svg.topology .caption { font-size: 10.5px; }
-svg.topology .group { font-size: 10px; fill: #455a64; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
-svg.topology a:hover rect, svg.topology a:focus rect { stroke-width: 5; }
+@media screen and (min-width: 1000px) {
+  /* The drawing may use the whole window width, not only the text column. */
+  .figure { width: calc(100vw - 64px); margin-left: calc(50% - 50vw + 32px); }
+}
+svg.ispvm-topology { display: block; margin: 0 auto; max-width: 100%; height: auto; }
 .legend { display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 10px 0 0; padding: 0; list-style: none; font-size: 0.92em; }
 .legend li { display: flex; align-items: center; gap: 6px; }
 .sw { display: inline-block; width: 26px; height: 16px; border-radius: 4px; border: 2px solid; }
@@ -99,7 +101,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.88em; border-top: 1
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   .figure { overflow: visible; border: none; padding: 0; break-inside: avoid; }
-  svg.topology { max-height: 24cm; }
+  svg.ispvm-topology { max-height: 24cm; }
   h2 { break-after: avoid; }
   tr { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -112,11 +114,15 @@ fn time(t: &DateTime<Utc>) -> String {
 }
 
 fn csp_hash(text: &str) -> String {
-    format!("'sha256-{}'", base64(&Sha256::digest(text.as_bytes())))
+    format!(
+        "'sha256-{}'",
+        BASE64.encode(Sha256::digest(text.as_bytes()))
+    )
 }
 
 fn style_sheet() -> String {
     let mut css = String::from(STYLE);
+    css.push_str(svg::STYLE);
     for (status, _) in LEGEND {
         let look = view::look(Some(status));
         let _ = writeln!(
@@ -263,10 +269,22 @@ fn topology_section(
         "<section id=\"topology-section\">\n<h2>Topology</h2>\n<p class=\"hint\">Upstream at \
          the top: each arrow points from what is needed to what needs it. Dashed arrows belong \
          to redundant groups (any of n, k of n), red ones leave an entity that is not available. \
-         Root causes have a thick dark red outline; click one to jump to its incident.</p>\n\
+         Root causes have a thick dark red outline; click one to jump to its incident. \
+         The entities of one site are drawn inside a box labelled with its name.</p>\n\
          <div class=\"figure\">\n",
     );
-    svg::render(out, topology, view, options.max_drawn_entities);
+    let entities = topology.entities().len();
+    if entities > options.max_drawn_entities {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\" id=\"topology-too-large\">The topology has {entities} entities, \
+             more than the {} this report draws. Render <code>topology.dot</code> with \
+             Graphviz to see it; the tables below list every incident and suppressed entity.</p>",
+            options.max_drawn_entities
+        );
+    } else {
+        svg::render(out, topology, view, &options.svg);
+    }
     out.push_str("</div>\n<ul class=\"legend\">\n");
     for (status, meaning) in LEGEND {
         let _ = writeln!(
@@ -349,8 +367,8 @@ fn incident_article(out: &mut String, number: usize, incident: &Incident) {
              <span>confidence <b>{:.2}</b></span><meter min=\"0\" max=\"1\" low=\"0.4\" \
              high=\"0.75\" optimum=\"1\" value=\"{c:.3}\">{c:.2}</meter></p>",
             if primary { " primary" } else { "" },
-            view::cause_role(cause.role),
-            view::cause_kind(cause.kind),
+            cause.role.as_str(),
+            cause.kind.as_str(),
             c,
         );
         evidence_table(out, &cause.evidence);
