@@ -401,8 +401,18 @@ pub(crate) async fn readyz(State(state): State<Shared>) -> Response {
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text 0.0.4, or OpenMetrics 1.0 text when `Accept` asks for `application/openmetrics-text`",
-        content_type = "text/plain", body = String)))]
-pub(crate) async fn metrics(State(state): State<Shared>, headers: HeaderMap) -> Response {
+        content_type = "text/plain", body = String),
+        (status = 401, description = "Only with `metrics_auth` on: no valid token", body = ErrorBody)))]
+pub(crate) async fn metrics(
+    State(state): State<Shared>,
+    caller: Result<Principal, ApiError>,
+    headers: HeaderMap,
+) -> Response {
+    if state.options.metrics_auth {
+        if let Err(e) = caller {
+            return e.into_response();
+        }
+    }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

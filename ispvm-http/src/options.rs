@@ -48,6 +48,10 @@ pub struct HttpOptions {
     pub body_limit: usize,
     /// How long a rotated token stays valid after `POST .../tokens/rotate` (default 24 h).
     pub rotation_grace: Duration,
+    /// Require a valid token (any tenant, any role) for `/metrics` (default `false`: the
+    /// metrics name every tenant, so turn this on when tenants must not see each other's ids
+    /// and the scraper can send a bearer token).
+    pub metrics_auth: bool,
 }
 
 impl Default for HttpOptions {
@@ -60,6 +64,7 @@ impl Default for HttpOptions {
             keep_alive: Duration::from_secs(15),
             body_limit: DEFAULT_BODY_LIMIT,
             rotation_grace: Duration::from_secs(24 * 3600),
+            metrics_auth: false,
         }
     }
 }
@@ -110,6 +115,13 @@ impl HttpOptions {
     #[must_use]
     pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// Requires a valid token for `/metrics`.
+    #[must_use]
+    pub fn with_metrics_auth(mut self, required: bool) -> Self {
+        self.metrics_auth = required;
         self
     }
 

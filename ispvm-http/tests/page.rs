@@ -345,6 +345,67 @@ async fn live_page_follows_the_stream_and_sends_feedback() {
     )
     .await;
 
+    // A maintenance window is created and ended from the page.
+    page.eval(
+        "const f = document.getElementById('maintenance-form'); f.entities.value = 'agg2'; \
+         f.minutes.value = '30'; f.reason.value = 'PSU swap'; f.requestSubmit()",
+    )
+    .await;
+    page.wait_for(
+        "document.querySelector('#maintenance li').textContent.includes('agg2')",
+        "the new maintenance window listed",
+    )
+    .await;
+    page.eval("document.querySelector('#maintenance li button').click()")
+        .await;
+    page.wait_for(
+        "document.querySelector('#maintenance li') === null",
+        "the window ended",
+    )
+    .await;
+
+    // The simulated world is broken and repaired from the page.
+    page.eval(
+        "const g = document.getElementById('fault-form'); g.fault.value = 'power_off'; \
+         g.target.value = 'agg2'; g.requestSubmit()",
+    )
+    .await;
+    page.wait_for(
+        "document.querySelector('#faults li').textContent.includes('power off on agg2')",
+        "the active fault listed",
+    )
+    .await;
+    page.eval("document.querySelector('#faults li button').click()")
+        .await;
+    page.wait_for(
+        "document.querySelector('#faults li') === null",
+        "the fault repaired",
+    )
+    .await;
+    let audit = ispvm_http::Backend::audit(backend.as_ref(), &t(DEMO), 10)
+        .await
+        .unwrap();
+    let actions: Vec<String> = audit
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e.action)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "fault_repaired",
+            "fault_created",
+            "maintenance_ended",
+            "maintenance_created",
+            "feedback"
+        ]
+    );
+
     // Recovery without reload.
     backend.push(healthy(DEMO, "2026-03-14T09:10:00Z"));
     page.wait_for(

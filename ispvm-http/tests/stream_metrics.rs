@@ -197,6 +197,26 @@ async fn metrics_openmetrics_when_asked() {
 }
 
 #[tokio::test]
+async fn metrics_can_require_a_token() {
+    let tk = tokens();
+    let server = start(
+        HttpOptions::new()
+            .with_tokens(tk.store.clone())
+            .with_metrics_auth(true),
+    )
+    .await;
+    let r = client().get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = client()
+        .get(server.url("/metrics"))
+        .header("authorization", format!("Bearer {}", tk.other.expose()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn openapi_document_is_served_and_matches_the_committed_copy() {
     let server = start(HttpOptions::default()).await;
     let r = client()
