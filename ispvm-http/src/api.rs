@@ -675,7 +675,7 @@ pub(crate) async fn rotate_token(
             AuditEntry::new(
                 now,
                 principal.name.clone(),
-                AuditAction::Login,
+                AuditAction::TokenRotated,
                 "",
                 format!("token rotated; the previous one works until {previous_valid_until}"),
             ),

@@ -566,6 +566,8 @@ pub enum AuditAction {
     Login,
     /// A browser session was closed.
     Logout,
+    /// A token was rotated (a new one issued, the old one given a deadline).
+    TokenRotated,
 }
 
 /// One entry of a tenant's audit log. Holds token names, never token values.

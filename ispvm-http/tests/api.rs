@@ -961,3 +961,89 @@ async fn graceful_shutdown_ends_open_event_streams() {
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(7));
 }
+
+/// Everything the crate (and axum, hyper) logs at any level while tokens, cookies and CSRF
+/// tokens fly around: none of them may appear.
+#[test]
+fn no_token_or_cookie_in_logs() {
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let writer = sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tk = tokens();
+    let secrets = runtime.block_on(async {
+        let server = start(HttpOptions::new().with_tokens(tk.store.clone())).await;
+        let c = client();
+        let bad = "ispvm_badbadbadbadbadbadbadbadbadbadbadbad";
+        let _ = c
+            .get(server.url(&api(DEMO, "/analysis")))
+            .header("authorization", format!("Bearer {bad}"))
+            .send()
+            .await
+            .unwrap();
+        let r = c
+            .post(server.url("/login"))
+            .form(&[("token", tk.operator.expose())])
+            .send()
+            .await
+            .unwrap();
+        let (cookie, _) = session_cookie(&r);
+        let session = c
+            .get(server.url("/api/v1/session"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let csrf = body_json(session).await["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let _ = c
+            .post(server.url(&api(DEMO, &format!("/incidents/{INCIDENT}/feedback"))))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .json(&json!({"true_cause": "agg2"}))
+            .send()
+            .await
+            .unwrap();
+        let r = c
+            .post(server.url(&api(DEMO, "/tokens/rotate")))
+            .header("authorization", bearer(&tk.viewer))
+            .send()
+            .await
+            .unwrap();
+        let rotated = body_json(r).await["token"].as_str().unwrap().to_string();
+        server.shutdown().await.unwrap();
+        vec![
+            bad.to_string(),
+            tk.operator.expose().to_string(),
+            tk.viewer.expose().to_string(),
+            rotated,
+            cookie.trim_start_matches("ispvm_session=").to_string(),
+            csrf,
+        ]
+    });
+    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    assert!(!logs.is_empty(), "the test must see some log output");
+    for secret in secrets {
+        assert!(!logs.contains(&secret), "a secret leaked into the logs");
+    }
+}
