@@ -125,3 +125,73 @@ impl From<WindowError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(e: impl Into<ApiError>) -> (u16, String) {
+        let e = e.into();
+        (e.status.as_u16(), e.message)
+    }
+
+    #[test]
+    fn every_backend_error_has_its_status_code() {
+        let cause = "core1".parse::<ispvm_model::EntityId>().unwrap();
+        assert_eq!(
+            status(BackendError::UnknownTenant),
+            (404, "tenant not found".into())
+        );
+        assert_eq!(
+            status(BackendError::Unavailable("engine busy".into())),
+            (503, "unavailable: engine busy".into())
+        );
+        assert_eq!(
+            status(BackendError::Internal("disk full".into())),
+            (500, "internal error: disk full".into())
+        );
+        assert_eq!(status(FeedbackError::UnknownIncident).0, 404);
+        assert_eq!(
+            status(FeedbackError::CauseNotInIncident {
+                cause: cause.clone()
+            }),
+            (422, "core1 is not a root cause of this incident".into())
+        );
+        assert_eq!(
+            status(FeedbackError::Backend(BackendError::UnknownTenant)).0,
+            404
+        );
+        assert_eq!(status(FaultError::NotSimulated).0, 404);
+        assert_eq!(status(FaultError::UnknownFault).0, 404);
+        assert_eq!(status(FaultError::UnknownTarget(cause.clone())).0, 422);
+        assert_eq!(
+            status(FaultError::UnsupportedTarget {
+                fault: "link_down",
+                target: cause
+            })
+            .0,
+            422
+        );
+        assert_eq!(
+            status(FaultError::Backend(BackendError::Internal("x".into()))).0,
+            500
+        );
+        assert_eq!(status(WindowError::UnknownWindow).0, 404);
+        assert_eq!(
+            status(WindowError::Invalid("end before start".into())).0,
+            422
+        );
+        assert_eq!(
+            status(WindowError::Backend(BackendError::Unavailable("x".into()))).0,
+            503
+        );
+        assert!(BackendError::Unavailable(String::new()).is_retryable());
+        assert!(!BackendError::Internal(String::new()).is_retryable());
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        let e = ApiError::new(StatusCode::BAD_REQUEST, "first\nsecond\r\nthird");
+        assert_eq!(e.message, "first second  third");
+    }
+}
