@@ -81,6 +81,11 @@ pub use metrics::{AgentMetrics, EncodeError, OPENMETRICS_TEXT, PROMETHEUS_TEXT, 
 pub use options::{DEFAULT_BODY_LIMIT, HttpOptions};
 pub use serve::{TlsConfig, TlsError, serve};
 
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Re-exported so that implementors of [`Backend`] use the same macro version.
 pub use async_trait::async_trait;
 

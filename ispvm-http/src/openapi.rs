@@ -127,7 +127,52 @@ pub fn document() -> Value {
         }
         schemas.sort_keys();
     }
+    add_common_responses(&mut doc);
     doc
+}
+
+/// Answers every route can give, added where the handler's annotation does not list them:
+/// 401 on authenticated routes, 413 on every route that takes a body.
+fn add_common_responses(doc: &mut Value) {
+    let error = serde_json::json!({"$ref": "#/components/schemas/ErrorBody"});
+    let answer = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": error.clone()}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, operation) in item.iter_mut() {
+            let secured = operation.get("security").is_some();
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            if secured && !responses.contains_key("401") {
+                responses.insert(
+                    "401".into(),
+                    answer("No valid credentials (`WWW-Authenticate: Bearer`)"),
+                );
+            }
+            if matches!(method.as_str(), "post" | "put" | "patch" | "delete")
+                && !responses.contains_key("413")
+            {
+                responses.insert(
+                    "413".into(),
+                    answer("Body over 1 MiB (checked before authentication and routing)"),
+                );
+            }
+            responses.sort_keys();
+        }
+    }
 }
 
 /// The OpenAPI document as pretty JSON with a final newline (as committed in
