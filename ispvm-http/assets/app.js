@@ -88,7 +88,7 @@ async function start() {
   if (who.status === 401) {
     $("login").hidden = false;
     $("conn").textContent = "signed out";
-    $("conn").dataset.state = "off";
+    $("conn").dataset.state = "idle";
     return;
   }
   if (!who.ok) {

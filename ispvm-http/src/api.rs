@@ -134,8 +134,32 @@ async fn limit_body(State(limit): State<usize>, request: Request, next: Next) ->
     }
 }
 
+/// Turns any error answer that is not JSON yet (axum's own rejections, e.g. a path segment that
+/// is not valid UTF-8 once percent-decoded) into `{"error": "<one line>"}`.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("error").to_lowercase()
+    } else {
+        text.trim().to_string()
+    };
+    ApiError::new(status, message).into_response()
+}
+
 async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
+    let response = next.run(request).await;
+    let mut response = json_errors(response).await;
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

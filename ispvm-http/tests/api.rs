@@ -590,6 +590,27 @@ async fn unknown_route_and_wrong_method_answer_json() {
     let r = c.get(server.url("/nope")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(r).await, json!({"error": "route not found"}));
+    // axum's own rejections answer JSON too: a path that is not UTF-8 once decoded.
+    let r = c
+        .get(server.url("/api/v1/tenants/demo-isp/incidents/%FF%FE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let anonymous = start(HttpOptions::new().with_anonymous(t(DEMO), Role::Viewer)).await;
+    let r = c
+        .get(anonymous.url("/api/v1/tenants/demo-isp/incidents/%FF%FE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(
+        body_json(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
     let r = c.delete(server.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(body_json(r).await, json!({"error": "method not allowed"}));

@@ -434,6 +434,19 @@ async fn page_without_credentials_shows_the_login_form() {
         "the login form",
     )
     .await;
+    let png = page
+        .call("Page.captureScreenshot", json!({"format": "png"}))
+        .await;
+    let bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        png["data"].as_str().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ispvm-http-login.png"),
+        bytes,
+    )
+    .unwrap();
     // Sign in with the viewer token through the form itself.
     page.eval(&format!(
         "document.getElementById('token').value = '{}'; document.querySelector('#login form').submit()",
