@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `rust` | the file is compiled and run as doc tests (`#[doc = include_str!(..)]` in a crate) |
 //! | `json` | parsed, and validated against its published JSON Schema when it is an ispvm document |
-//! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts |
+//! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts; `curl` requests to `$ISPVM` are checked against the agent's OpenAPI document (route, method, `# status N`) |
 //! | `routeros` | every line uses a RouterOS menu, command and parameter values from the vocabulary below |
 //! | `text`, `dot` | diagrams and sample output: nothing to run |
 //!
@@ -115,7 +115,8 @@ fn all_blocks() -> Vec<Block> {
 
 #[test]
 fn every_block_declares_a_known_language() {
-    let known = ["rust", "json", "sh", "routeros", "text", "dot"];
+    // `rust,ignore` only for API sketches in crate READMEs; `rust` blocks are compiled below.
+    let known = ["rust", "rust,ignore", "json", "sh", "routeros", "text", "dot"];
     let mut bad = Vec::new();
     for b in all_blocks() {
         if !known.contains(&b.lang.as_str()) {
@@ -255,6 +256,7 @@ struct ShellCommand {
     words: Vec<String>,
     expected_exit: i32,
     background: bool,
+    comment: Option<String>,
 }
 
 /// Splits a shell line into words: single and double quotes, backslash escapes, `# comment`.
@@ -359,6 +361,7 @@ fn shell_commands(b: &Block) -> Vec<ShellCommand> {
             words,
             expected_exit,
             background,
+            comment,
         });
     }
     commands
@@ -498,6 +501,67 @@ fn check_cargo(cmd: &ShellCommand) {
             _ => {}
         }
     }
+}
+
+/// Checks a documented `curl` request to the agent (`"$ISPVM/..."`) against the committed
+/// OpenAPI document: the path matches a route (`{param}` matches one segment, or an
+/// `$VARIABLE`), the method is one of its operations, and the `# status N` comment, which every
+/// such line must have, names a status the operation documents. See docs/api.md for the
+/// `-> NAME` capture convention used when the lines are run against an agent.
+fn check_curl(cmd: &ShellCommand) {
+    let place = &cmd.place;
+    let Some(url) = cmd.words.iter().find(|w| w.starts_with("$ISPVM")) else {
+        panic!("{place}: a documented curl request goes to \"$ISPVM/...\"");
+    };
+    let path = url["$ISPVM".len()..].split('?').next().unwrap_or_default();
+    let mut method = "get".to_string();
+    for (i, w) in cmd.words.iter().enumerate() {
+        match w.as_str() {
+            "-X" | "--request" => {
+                method = cmd
+                    .words
+                    .get(i + 1)
+                    .map(|m| m.to_lowercase())
+                    .unwrap_or_default();
+            }
+            "-d" | "--data" | "--data-binary" | "--data-urlencode" | "-F" if method == "get" => {
+                method = "post".to_string();
+            }
+            _ => {}
+        }
+    }
+    let status = cmd
+        .comment
+        .as_deref()
+        .and_then(|c| c.strip_prefix("status "))
+        .and_then(|c| c.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{place}: a curl line needs a `# status N` comment"));
+    let text = std::fs::read_to_string(root().join("docs/api/openapi.json"))
+        .expect("docs/api/openapi.json is readable");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("docs/api/openapi.json parses");
+    let segments: Vec<&str> = path.split('/').collect();
+    let route = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .find(|(template, _)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+        })
+        .unwrap_or_else(|| panic!("{place}: no route of the API matches {path}"));
+    let operation = route
+        .1
+        .get(&method)
+        .unwrap_or_else(|| panic!("{place}: {} has no {method} operation", route.0));
+    assert!(
+        operation["responses"].get(status).is_some(),
+        "{place}: {method} {} does not document status {status}",
+        route.0
+    );
 }
 
 /// Runs a documented command of a pure binary from the workspace root and checks its exit code.
@@ -681,6 +745,10 @@ fn sh_commands_run_or_match_the_real_binaries() {
                         check_cargo(&cmd);
                         checked += 1;
                     }
+                    "curl" => {
+                        check_curl(&cmd);
+                        checked += 1;
+                    }
                     "bash" | "sh" => {
                         let script = root().join(&cmd.words[1]);
                         assert!(
@@ -698,6 +766,26 @@ fn sh_commands_run_or_match_the_real_binaries() {
                             &script.metadata().expect("metadata").permissions(),
                         );
                         assert!(mode & 0o111 != 0, "{}: {p} is not executable", cmd.place);
+                        checked += 1;
+                    }
+                    "sqlite3" => {
+                        // The embedded store's file name, as the store names it.
+                        assert!(
+                            cmd.words.get(1).is_some_and(|f| f.ends_with("/ispvm.sqlite")),
+                            "{}: sqlite3 opens DATA_DIR/ispvm.sqlite",
+                            cmd.place
+                        );
+                        checked += 1;
+                    }
+                    "pg_dump" | "pg_restore" | "createdb" | "psql" => {
+                        // PostgreSQL's own tools: the database URL names the agent's role.
+                        assert!(
+                            cmd.words.iter().any(|w| w.contains("postgres://"))
+                                || cmd.words[0] == "createdb",
+                            "{}: {} needs a postgres:// URL",
+                            cmd.place,
+                            cmd.words[0]
+                        );
                         checked += 1;
                     }
                     other => panic!(

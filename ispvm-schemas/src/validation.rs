@@ -26,6 +26,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::Value;
 
 use crate::analysis::AnalysisDocument;
+use crate::incident::IncidentRecord;
 use crate::ingest::IngestBatch;
 use crate::scenario::ScenarioDocument;
 use crate::{Event, MetricSample};
@@ -47,20 +48,23 @@ pub enum DocumentKind {
     MetricSample,
     /// One event.
     Event,
+    /// An incident record (`ispvm.incident/v1`, the agent API's incident object).
+    Incident,
 }
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::Scenario,
         DocumentKind::Analysis,
         DocumentKind::IngestBatch,
         DocumentKind::MetricSample,
         DocumentKind::Event,
+        DocumentKind::Incident,
     ];
 
     /// The name used on the command line and in file names: `scenario`, `analysis`,
-    /// `ingest-batch`, `metric-sample`, `event`.
+    /// `ingest-batch`, `metric-sample`, `event`, `incident`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -69,6 +73,7 @@ impl DocumentKind {
             DocumentKind::IngestBatch => "ingest-batch",
             DocumentKind::MetricSample => "metric-sample",
             DocumentKind::Event => "event",
+            DocumentKind::Incident => "incident",
         }
     }
 
@@ -80,7 +85,7 @@ impl DocumentKind {
 
     /// Guesses the kind of a document: from its `schema` field (`ispvm.scenario/...`,
     /// `ispvm.analysis/...`), else `schema_version` (an ingest batch), else `metric_name`
-    /// (a sample) or `event_type` (an event).
+    /// (a sample), `event_type` (an event), or `root_causes` with `state` (an incident record).
     #[must_use]
     pub fn detect(document: &Value) -> Option<DocumentKind> {
         let object = document.as_object()?;
@@ -100,6 +105,8 @@ impl DocumentKind {
             Some(DocumentKind::MetricSample)
         } else if object.contains_key("event_type") {
             Some(DocumentKind::Event)
+        } else if object.contains_key("root_causes") && object.contains_key("state") {
+            Some(DocumentKind::Incident)
         } else {
             None
         }
@@ -115,7 +122,7 @@ impl fmt::Display for DocumentKind {
 /// A name that is not a [`DocumentKind`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown document kind {0:?} (expected scenario, analysis, ingest-batch, metric-sample or event)"
+    "unknown document kind {0:?} (expected scenario, analysis, ingest-batch, metric-sample, event or incident)"
 )]
 pub struct UnknownKind(pub String);
 
@@ -210,6 +217,7 @@ pub fn schema(kind: DocumentKind) -> Value {
         DocumentKind::IngestBatch => generate::<IngestBatch>(),
         DocumentKind::MetricSample => generate::<MetricSample>(),
         DocumentKind::Event => generate::<Event>(),
+        DocumentKind::Incident => generate::<IncidentRecord>(),
     }
 }
 
@@ -224,13 +232,14 @@ pub fn schema_text(kind: DocumentKind) -> String {
 type Compiled = Result<jsonschema::Validator, String>;
 
 fn validator(kind: DocumentKind) -> &'static Compiled {
-    static CACHE: [OnceLock<Compiled>; 5] = [const { OnceLock::new() }; 5];
+    static CACHE: [OnceLock<Compiled>; 6] = [const { OnceLock::new() }; 6];
     let slot = match kind {
         DocumentKind::Scenario => &CACHE[0],
         DocumentKind::Analysis => &CACHE[1],
         DocumentKind::IngestBatch => &CACHE[2],
         DocumentKind::MetricSample => &CACHE[3],
         DocumentKind::Event => &CACHE[4],
+        DocumentKind::Incident => &CACHE[5],
     };
     slot.get_or_init(|| {
         jsonschema::options()
@@ -310,7 +319,7 @@ mod tests {
         }
         assert_eq!(
             "graph".parse::<DocumentKind>().unwrap_err().to_string(),
-            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample or event)"
+            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample, event or incident)"
         );
         let detect = |v: Value| DocumentKind::detect(&v);
         assert_eq!(

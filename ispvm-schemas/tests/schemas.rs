@@ -87,6 +87,7 @@ fn shipped_examples_are_valid_for_schema_and_code() {
         (DocumentKind::IngestBatch, "ingest-batch.json"),
         (DocumentKind::MetricSample, "metric-sample.json"),
         (DocumentKind::Event, "event.json"),
+        (DocumentKind::Incident, "incident.json"),
     ];
     for (kind, file) in cases {
         let doc = example(file);

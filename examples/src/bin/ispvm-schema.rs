@@ -7,7 +7,8 @@
 //! ```
 //!
 //! `validate` checks, in order: the JSON Schema of the document's kind (from its `schema`,
-//! `schema_version`, `metric_name` or `event_type` field, or `--kind`), then what the Rust reader
+//! `schema_version`, `metric_name` or `event_type` field, `root_causes` with `state` for an
+//! incident record, or `--kind`), then what the Rust reader
 //! checks beyond the schema (scenario structure, versions, batch limits), then for samples and
 //! events the registry (the conformance kit). Exit 0 when valid (one line on stdout); exit 2 when
 //! invalid or unreadable, with one `POINTER: message` line per fault on stderr (`(root)` stands
@@ -72,6 +73,7 @@ enum Kind {
     IngestBatch,
     MetricSample,
     Event,
+    Incident,
 }
 
 impl From<Kind> for DocumentKind {
@@ -82,6 +84,7 @@ impl From<Kind> for DocumentKind {
             Kind::IngestBatch => DocumentKind::IngestBatch,
             Kind::MetricSample => DocumentKind::MetricSample,
             Kind::Event => DocumentKind::Event,
+            Kind::Incident => DocumentKind::Incident,
         }
     }
 }
@@ -218,6 +221,10 @@ fn reader_checks(kind: DocumentKind, doc: Value, bytes: &[u8]) -> Result<(), Vec
             } else {
                 Err(errors)
             }
+        }
+        DocumentKind::Incident => {
+            let _: ispvm_schemas::incident::IncidentRecord = from_value_located(doc, &[])?;
+            Ok(())
         }
         DocumentKind::MetricSample => {
             let sample: MetricSample = from_value_located(doc, &[])?;

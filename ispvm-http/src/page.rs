@@ -1,0 +1,50 @@
+//! The live page: one HTML file, one script, one stylesheet, embedded in the binary.
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+const INDEX: &str = include_str!("../assets/index.html");
+const SCRIPT: &str = include_str!("../assets/app.js");
+const STYLE: &str = include_str!("../assets/style.css");
+
+/// Content-Security-Policy of the page: nothing from elsewhere, no inline script.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub(crate) async fn index() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        INDEX,
+    )
+        .into_response()
+}
+
+pub(crate) async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+/// The page's style sheet followed by the report's, which colours the map by status class.
+pub(crate) async fn style() -> Response {
+    static SHEET: OnceLock<String> = OnceLock::new();
+    let sheet = SHEET.get_or_init(|| {
+        format!(
+            "{STYLE}\n/* ispvm_report::svg::STYLE */{}",
+            ispvm_report::svg::STYLE
+        )
+    });
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        sheet.as_str(),
+    )
+        .into_response()
+}
