@@ -2,5 +2,4 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
-pub mod observe;
 pub mod report;

@@ -41,6 +41,7 @@ mod id;
 mod incident;
 mod ingest;
 mod maintenance;
+pub mod names;
 mod observation;
 mod subscribers;
 mod topology;

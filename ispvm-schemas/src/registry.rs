@@ -36,6 +36,9 @@ use serde::Serialize;
 
 use crate::version::SchemaVersion;
 
+/// The registry's names as constants (defined in `ispvm-model`, re-exported here).
+pub use ispvm_model::names;
+
 /// What a registry entry measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,10 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{
-    AdapterError, Collection, DeviceAdapter, EntityId, EntityKind, Sample, SampleValue,
-};
-use ispvm_pppoe::session::{ActiveSession, SessionKey, SessionSnapshot};
+use ispvm_model::{AdapterError, Collection, DeviceAdapter, EntityId};
+use ispvm_pipeline::PppActiveRow;
 use ispvm_routeros::client::{Backoff, Client, ClientConfig, TlsOptions};
 use ispvm_routeros::proto::{Command, Query};
 use ispvm_routeros::sim::{SimHandle, SimRouter, SimState};
@@ -273,13 +271,10 @@ impl Fleet {
     }
 
     /// A full `/ppp/active` print (PPPoE sessions, `.id` only) of every concentrator that
-    /// answers, concurrently, over its own short-lived connection; stamped with the simulated
-    /// time `at`, in [`ROUTERS`] order. A concentrator that is stopped or fails is left out
-    /// (its count still comes from the adapter's poll, or its absence).
-    pub(crate) async fn session_snapshots(
-        &self,
-        at: DateTime<Utc>,
-    ) -> Vec<(&'static str, SessionSnapshot)> {
+    /// answers, concurrently, over its own short-lived connection, in [`ROUTERS`] order. A
+    /// concentrator that is stopped or fails is left out (its count still comes from the
+    /// adapter's poll, or its absence).
+    pub(crate) async fn ppp_active(&self) -> Vec<(&'static str, Vec<PppActiveRow>)> {
         let mut set = JoinSet::new();
         for (i, r) in self.routers.iter().enumerate() {
             if r.spec.kind != RouterKind::Concentrator || r.handle.is_none() {
@@ -287,7 +282,7 @@ impl Fleet {
             }
             let config = r.config.clone();
             set.spawn(async move {
-                let snapshot = tokio::time::timeout(POLL_TIMEOUT, active_sessions(&config, at))
+                let snapshot = tokio::time::timeout(POLL_TIMEOUT, active_sessions(&config))
                     .await
                     .ok()
                     .flatten();
@@ -316,9 +311,10 @@ impl Fleet {
     }
 }
 
-/// One `/ppp/active/print ?service=pppoe .proplist=.id` over a fresh connection, as a snapshot
-/// keyed by `.id`; `None` when the router does not answer or a row has no usable id.
-async fn active_sessions(config: &ClientConfig, at: DateTime<Utc>) -> Option<SessionSnapshot> {
+/// One `/ppp/active/print ?service=pppoe .proplist=.id` over a fresh connection, as rows for
+/// [`ispvm_pipeline::Pipeline::ppp_active`]; `None` when the router does not answer or a row has
+/// no `.id`.
+async fn active_sessions(config: &ClientConfig) -> Option<Vec<PppActiveRow>> {
     let client = Client::connect(config).await.ok()?;
     let reply = client
         .command(
@@ -328,30 +324,12 @@ async fn active_sessions(config: &ClientConfig, at: DateTime<Utc>) -> Option<Ses
         )
         .await;
     client.close();
-    let sessions = reply
+    reply
         .ok()?
         .rows
         .iter()
-        .map(|row| {
-            let id = row.get(".id")?;
-            SessionKey::new(id.as_str()?).ok().map(ActiveSession::new)
-        })
-        .collect::<Option<Vec<_>>>()?;
-    SessionSnapshot::new(at, sessions).ok()
-}
-
-/// The sample a failed poll stands for: `device.up` = 0 (the login did not succeed).
-pub(crate) fn device_down_sample(router: &str, at: DateTime<Utc>) -> Option<Sample> {
-    let id = EntityId::new(router).ok()?;
-    Some(Sample::new(
-        at,
-        "device.up",
-        EntityKind::Device,
-        id,
-        SampleValue::Num(0.0),
-        "bool",
-        ispvm_routeros::adapter::SOURCE,
-    ))
+        .map(|row| Some(PppActiveRow::new(row.get(".id")?.as_str()?)))
+        .collect()
 }
 
 #[cfg(test)]

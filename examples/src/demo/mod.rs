@@ -3,14 +3,16 @@
 //! The README's first command. It starts 17 simulated RouterOS routers in this process (each
 //! an `ispvm-sim` on `127.0.0.1:0`, core1 over API-SSL with a CA made at start), polls them
 //! with the real client and [`RouterOsAdapter`](ispvm_routeros::RouterOsAdapter), turns the
-//! samples into observations, and runs the RCA engine, the PPPoE session tracker and the RADIUS
-//! failure rate over a scripted story. No setup, no files needed.
+//! samples into an [`ispvm_pipeline::Pipeline`] (the RCA engine, the PPPoE session tracker, the
+//! RADIUS failure rate and the incident classifier, with the standard preset every ispvm binary
+//! shares) over a scripted story. No setup, no files needed.
 //!
 //! ```text
 //!  story::plan(seed) ─> Fleet (17 × ispvm-sim) ──TCP/TLS──> RouterOsAdapter (concurrent polls)
-//!        samples ─> observe::observations_from_samples ─> ispvm-rca Engine ─> AnalysisDocument
-//!        samples ─> ispvm-pppoe SessionTracker (drops) + AuthRateTracker (RADIUS failure rate)
-//!  /ppp/active ─> SessionSnapshot ─> SessionTracker (connects, disconnects, churn per minute)
+//!   /ppp/active rows ─> Pipeline::ppp_active   (connects, disconnects, churn per minute)
+//!            samples ─> Pipeline::ingest_samples (observations, sessions, RADIUS failure rate)
+//!        failed poll ─> Pipeline::poll_failed    (device.up 0)
+//!   Pipeline::snapshot(tick) ─> analysis, incident classes, churn, RADIUS rates, events
 //!  timeline on stdout; out/analysis.json, analysis-final.json, topology.dot, report.html
 //! ```
 //!
@@ -34,9 +36,8 @@
 //! 5. RADIUS times out at bras1: its sessions drop although it answers (full `/ppp/active`
 //!    snapshots show them leave by the thousand while only the few accepted log back in: churn
 //!    per minute is told, and recovery shows them reconnect): a `degradation` cause
-//!    of its own incident, subscribers counted; ispvm-pppoe's classifier
-//!    ([`classify`]) names its class, `radius_failure`, with its
-//!    evidence, confidence and runbook.
+//!    of its own incident, subscribers counted; ispvm-pppoe's classifier (through the
+//!    pipeline) names its class, `radius_failure`, with its evidence, confidence and runbook.
 //! 6. Recovery: every router is back, sessions return, every incident closes.
 //!
 //! The clock is simulated (09:00 UTC on 2026-03-14 plus one minute per tick), and the seed
@@ -74,18 +75,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{EntityId, Incident, Observation, Sample, Signal, SignalState, Topology};
-use ispvm_pppoe::auth::{AuthRateTracker, counters_from_samples};
-use ispvm_pppoe::classes::{Classification, ClassifierConfig, ConcentratorSignals, classify};
-use ispvm_pppoe::tracker::{SessionTracker, TrackerConfig};
-use ispvm_rca::{Engine, EngineConfig};
+use ispvm_model::{EntityId, Incident, Topology};
+use ispvm_pipeline::{Pipeline, PipelineConfig, PollFailure};
+use ispvm_pppoe::classes::Classification;
 use ispvm_routeros::sim::SimError;
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::validation::{DocumentKind, validate};
 
-use crate::observe::{for_topology, observations_from_samples};
 use crate::report::{ReportOptions, TimelineEntry, render_dot, render_html};
-use fleet::{Fleet, TlsMaterial, device_down_sample};
+use fleet::{Fleet, TlsMaterial};
 use term::{Palette, thousands, wrap};
 
 /// The seed used when none is given.
@@ -94,17 +92,9 @@ pub const DEFAULT_SEED: u64 = 2026;
 /// Real pause between two ticks at `--speed 1`.
 pub const BASE_PAUSE: Duration = Duration::from_millis(450);
 
-/// RADIUS failure rate (rejects and timeouts over requests) from which a concentrator's view of
-/// radius1 is `experience: degraded`.
-pub const RADIUS_FAILURE_THRESHOLD: f64 = 0.5;
-
 /// Churn (connects plus disconnects per minute) from which a concentrator's churn is told in
 /// the timeline; the demo's concentrators churn well below it in normal operation.
 pub const CHURN_NOTE_PER_MIN: f64 = 100.0;
-
-/// How long the samples of a concentrator are kept for its classification (the classifier
-/// looks back 5 min + 1 h by default).
-const CLASSIFY_HISTORY: chrono::Duration = chrono::Duration::hours(2);
 
 /// How the demo runs. Built with [`DemoOptions::new`] and the `with_*` methods.
 ///
@@ -311,58 +301,19 @@ struct Played {
     max_subscribers: (u64, u8),
 }
 
-/// The samples of each concentrator (its own and its RADIUS client's), kept
-/// [`CLASSIFY_HISTORY`] back, for ispvm-pppoe's classifier.
-#[derive(Debug, Default)]
-struct ConcentratorHistory {
-    samples: BTreeMap<String, Vec<Sample>>,
-}
-
-impl ConcentratorHistory {
-    /// Keeps the samples of the concentrators among `samples`, drops those too old at `at`.
-    fn record(&mut self, samples: &[Sample], at: DateTime<Utc>) {
-        for r in isp::ROUTERS
-            .iter()
-            .filter(|r| r.kind == isp::RouterKind::Concentrator)
-        {
-            let prefix = format!("{}/", r.id);
-            let kept = self.samples.entry(r.id.to_owned()).or_default();
-            kept.retain(|x| x.ts >= at - CLASSIFY_HISTORY);
-            kept.extend(
-                samples
-                    .iter()
-                    .filter(|x| {
-                        x.entity_id.as_str() == r.id || x.entity_id.as_str().starts_with(&prefix)
-                    })
-                    .cloned(),
-            );
-        }
+/// The pipeline of the demo's ISP: the standard preset, radius1 at its address, the transit
+/// BGP sessions under their topology names.
+///
+/// # Errors
+/// [`DemoError::Story`] when an embedded id is invalid.
+pub fn pipeline_config() -> Result<PipelineConfig, DemoError> {
+    let id = |s: &str| EntityId::new(s).map_err(|e| DemoError::Story(e.to_string()));
+    let mut config =
+        PipelineConfig::standard().with_radius_server(isp::RADIUS_ADDRESS, id(isp::RADIUS_ID)?);
+    for (transit, core, address, _) in isp::TRANSITS {
+        config = config.with_alias(format!("{core}/bgp/{address}"), id(transit)?);
     }
-
-    /// What ispvm-pppoe's classifier makes of the concentrators among the root causes of `i`
-    /// at `at` (the most confident class of each).
-    fn classes_of(
-        &self,
-        i: &Incident,
-        radius: &EntityId,
-        at: DateTime<Utc>,
-    ) -> Vec<Classification> {
-        i.root_causes
-            .iter()
-            .filter_map(|c| {
-                let samples = self.samples.get(c.entity.as_str())?;
-                let signals = ConcentratorSignals::from_samples(
-                    &c.entity,
-                    samples,
-                    &[],
-                    std::slice::from_ref(radius),
-                );
-                classify(&c.entity, &signals, at, &ClassifierConfig::default())
-                    .into_iter()
-                    .next()
-            })
-            .collect()
-    }
+    Ok(config)
 }
 
 /// One line for a classification: class, concentrator, confidence, runbook, evidence notes.
@@ -411,14 +362,11 @@ async fn play_inner(
     fleet: &mut Fleet,
 ) -> Result<Played, DemoError> {
     let story_err = |e: &dyn std::fmt::Display| DemoError::Story(e.to_string());
-    let mut engine = Engine::new(Arc::clone(topology), EngineConfig::default());
+    let mut pipeline = Pipeline::new(Arc::clone(topology), pipeline_config()?);
     let window = story::maintenance_window().map_err(|e| story_err(&e))?;
-    engine
+    pipeline
         .set_maintenance(std::slice::from_ref(&window))
         .map_err(|e| story_err(&e))?;
-    let mut sessions = SessionTracker::new(TrackerConfig::default());
-    let mut auth = AuthRateTracker::new();
-    let radius_id = EntityId::new(isp::RADIUS_ID).map_err(|e| story_err(&e))?;
 
     let total = fleet.len();
     let tls = fleet
@@ -437,16 +385,14 @@ async fn play_inner(
     let plan = story::plan(options.seed);
     let mut played = Played {
         step_analyses: Vec::new(),
-        worst: engine.evaluate(story::start()).to_document(),
-        last: engine.evaluate(story::start()).to_document(),
+        worst: pipeline.snapshot(story::start()).analysis,
+        last: pipeline.snapshot(story::start()).analysis,
         timeline: Vec::new(),
         polls: (0, 0),
         incidents_opened: Vec::new(),
         max_subscribers: (0, 0),
     };
     let mut open: BTreeMap<String, Incident> = BTreeMap::new();
-    let mut radius_rates: BTreeMap<String, f64> = BTreeMap::new();
-    let mut history = ConcentratorHistory::default();
 
     for tick in &plan {
         let step = story::STEPS
@@ -498,7 +444,28 @@ async fn play_inner(
             return Err(e);
         }
         // ... and every concentrator's full /ppp/active, for churn.
-        let snapshots = fleet.session_snapshots(tick.at).await;
+        let listings = fleet.ppp_active().await;
+
+        // 3. Into the pipeline: the /ppp/active listings first (the better source of a
+        //    concentrator's sessions at this instant), then the samples, then the failed polls.
+        let mut notes = Vec::new();
+        for (router, rows) in &listings {
+            let id = EntityId::new(*router).map_err(|e| story_err(&e))?;
+            let churn = pipeline
+                .ppp_active(&id, tick.at, rows)
+                .map_err(|e| story_err(&e))?;
+            let per_min = churn.churn_per_min.unwrap_or(0.0);
+            if per_min >= CHURN_NOTE_PER_MIN {
+                notes.push(format!(
+                    "{} churn {:.0}/min: {} connects, {} disconnects, {} sessions active",
+                    churn.concentrator,
+                    per_min,
+                    thousands(churn.connects),
+                    thousands(churn.disconnects),
+                    thousands(churn.active),
+                ));
+            }
+        }
         let mut samples = Vec::new();
         let mut unreachable = Vec::new();
         for r in &results {
@@ -508,114 +475,43 @@ async fn play_inner(
                     played.polls.1 += 1;
                     samples.extend(c.samples.iter().cloned());
                 }
-                Err(_) => {
-                    unreachable.push(r.router);
-                    samples.extend(device_down_sample(r.router, tick.at));
-                }
+                Err(_) => unreachable.push(r.router),
             }
         }
-        for s in &mut samples {
-            if let Some(a) = isp::alias(s.entity_id.as_str()) {
-                if let Ok(id) = EntityId::new(a) {
-                    s.entity_id = id;
-                }
-            }
+        pipeline.ingest_samples(&samples);
+        for router in &unreachable {
+            let id = EntityId::new(*router).map_err(|e| story_err(&e))?;
+            pipeline
+                .poll_failed(&id, tick.at, PollFailure::Timeout)
+                .map_err(|e| story_err(&e))?;
         }
 
-        // 3. Samples -> observations, PPPoE sessions and churn, RADIUS failure rates,
-        //    classifier input. A concentrator's /ppp/active snapshot feeds the session tracker
-        //    (count, connects, disconnects, churn per minute); without one, the adapter's count.
-        let mut notes = Vec::new();
-        let mut churn_samples = Vec::new();
-        for s in samples
-            .iter()
-            .filter(|s| s.metric_name == "pppoe.sessions.active")
-        {
-            let snapshot = snapshots
-                .iter()
-                .find(|(id, _)| *id == s.entity_id.as_str())
-                .map(|(_, snap)| snap.clone());
-            let update = match snapshot {
-                Some(snap) => sessions.observe_snapshot(&s.entity_id, snap),
-                None => sessions.ingest_sample(s),
-            }
-            .map_err(|e| story_err(&e))?;
-            if let Some(d) = &update.diff {
-                let per_min = d.churn_per_min().unwrap_or(0.0);
-                if per_min >= CHURN_NOTE_PER_MIN {
-                    notes.push(format!(
-                        "{} churn {:.0}/min: {} connects, {} disconnects, {} sessions active",
-                        s.entity_id,
-                        per_min,
-                        thousands(d.connects as u64),
-                        thousands(d.disconnects as u64),
-                        thousands(d.connects as u64 + d.stayed as u64),
-                    ));
-                }
-            }
-            churn_samples.extend(update.samples.into_iter().filter(|x| {
-                matches!(
-                    x.metric_name.as_str(),
-                    "pppoe.sessions.churn_per_min"
-                        | "pppoe.sessions.connects_total"
-                        | "pppoe.sessions.disconnects_total"
-                )
-            }));
-            for e in update.events {
-                let before = e.payload.get("before").and_then(serde_json::Value::as_f64);
-                let after = e.payload.get("after").and_then(serde_json::Value::as_f64);
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let n =
-                    |v: Option<f64>| v.map_or_else(|| "?".into(), |v| thousands(v.max(0.0) as u64));
-                notes.push(format!(
-                    "{} event on {}: sessions {} -> {}",
-                    e.event_type,
-                    e.entity_id,
-                    n(before),
-                    n(after)
-                ));
-            }
+        // 4. The state at the simulated time.
+        let snap = pipeline.snapshot(tick.at);
+        for e in &snap.events {
+            let before = e.payload.get("before").and_then(serde_json::Value::as_f64);
+            let after = e.payload.get("after").and_then(serde_json::Value::as_f64);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let n = |v: Option<f64>| v.map_or_else(|| "?".into(), |v| thousands(v.max(0.0) as u64));
+            notes.push(format!(
+                "{} event on {}: sessions {} -> {}",
+                e.event_type,
+                e.entity_id,
+                n(before),
+                n(after)
+            ));
         }
-        history.record(&samples, tick.at);
-        history.record(&churn_samples, tick.at);
-        let mut observations = for_topology(observations_from_samples(&samples), topology);
-        radius_rates.clear();
-        for (entity, counters) in counters_from_samples(&samples).map_err(|e| story_err(&e))? {
-            let Some((bras, _)) = entity.as_str().split_once('/') else {
-                continue;
-            };
-            if entity.as_str() != isp::radius_client_entity(bras) {
-                continue;
-            }
-            if let Some(rate) = auth
-                .observe(&entity, counters)
-                .and_then(|d| d.failure_rate())
-            {
-                radius_rates.insert(bras.to_owned(), rate);
-                let state = if rate >= RADIUS_FAILURE_THRESHOLD {
-                    SignalState::Degraded
-                } else {
-                    SignalState::Up
-                };
-                observations.push(
-                    Observation::signal(tick.at, radius_id.clone(), Signal::Experience, state)
-                        .with_source(bras.to_owned()),
-                );
-                if state == SignalState::Degraded {
-                    notes.push(format!(
-                        "{bras}: {:.0}% of RADIUS requests to radius1 failed in the last minute",
-                        rate * 100.0
-                    ));
-                }
-            }
+        for r in snap.radius.iter().filter(|r| r.at == tick.at && r.degraded) {
+            notes.push(format!(
+                "{}: {:.0}% of RADIUS requests to {} failed in the last minute",
+                r.concentrator,
+                r.failure_rate * 100.0,
+                r.server
+                    .as_ref()
+                    .map_or("its RADIUS server", EntityId::as_str),
+            ));
         }
-
-        // 4. Feed the engine and evaluate at the simulated time.
-        engine
-            .observe_batch(&observations)
-            .map_err(|e| story_err(&e))?;
-        let analysis = engine.evaluate(tick.at);
-        let doc = analysis.to_document();
+        let doc = snap.analysis.clone();
 
         let now: BTreeMap<String, Incident> = doc
             .incidents
@@ -625,7 +521,7 @@ async fn play_inner(
         for (id, i) in &now {
             if !open.contains_key(id) {
                 played.incidents_opened.push(id.clone());
-                let line = match class_of(&history.classes_of(i, &radius_id, tick.at)) {
+                let line = match class_of(snap.classes_of(id)) {
                     Some(class) => format!("incident opened: {id}: {}; class {class}", i.summary),
                     None => format!("incident opened: {id}: {}", i.summary),
                 };
@@ -679,7 +575,7 @@ async fn play_inner(
             } else {
                 out.say(&format!("   open incidents ({}):\n", doc.incidents.len()))?;
                 for i in &doc.incidents {
-                    let class = class_of(&history.classes_of(i, &radius_id, tick.at));
+                    let class = class_of(snap.classes_of(&i.id));
                     out.say(&term::incident(p, i, class.as_deref()))?;
                 }
             }
@@ -811,119 +707,7 @@ fn finish(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ispvm_model::{CauseKind, CauseRole, Confidence, EntityStatus, RootCause};
-
-    fn incident(kind: CauseKind) -> Incident {
-        let cause = RootCause::new(
-            "bras1".parse().unwrap(),
-            CauseRole::Primary,
-            kind,
-            Confidence::new(0.4).unwrap(),
-            Vec::new(),
-        );
-        Incident::new("inc", story::start(), vec![cause], Vec::new(), 10, "s")
-    }
-
-    fn sample(entity: &str, metric: &str, minute: i64, v: f64) -> Sample {
-        Sample::new(
-            story::start() + chrono::Duration::minutes(minute),
-            metric,
-            ispvm_model::EntityKind::Device,
-            entity.parse().unwrap(),
-            ispvm_model::SampleValue::Num(v),
-            "1",
-            "test",
-        )
-    }
-
-    /// bras1's samples: 3200 sessions and ~80 RADIUS requests a minute for 20 minutes, then
-    /// from minute 20 on (`outage`) 98% of 1600 requests time out and sessions fall to 320.
-    fn bras1_samples(minutes: i64, outage: bool) -> Vec<Vec<Sample>> {
-        let client = isp::radius_client_entity("bras1");
-        let (mut req, mut acc, mut to) = (0.0, 0.0, 0.0);
-        (0..minutes)
-            .map(|m| {
-                let bad = outage && m >= 20;
-                let (r, a) = if bad { (1600.0, 32.0) } else { (80.0, 80.0) };
-                req += r;
-                acc += a;
-                to += r - a;
-                vec![
-                    sample(
-                        "bras1",
-                        "pppoe.sessions.active",
-                        m,
-                        if bad { 320.0 } else { 3200.0 },
-                    ),
-                    sample("bras1", "device.up", m, 1.0),
-                    sample("agg1", "device.up", m, 1.0),
-                    sample(&client, "radius.requests_total", m, req),
-                    sample(&client, "radius.accepts_total", m, acc),
-                    sample(&client, "radius.rejects_total", m, 0.0),
-                    sample(&client, "radius.timeouts_total", m, to),
-                ]
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_pppoe_classifier_names_the_radius_class_with_confidence_and_runbook() {
-        let radius: EntityId = "radius1".parse().unwrap();
-        let at = |m: i64| story::start() + chrono::Duration::minutes(m);
-        let mut h = ConcentratorHistory::default();
-        for (m, tick) in bras1_samples(23, true).iter().enumerate() {
-            h.record(tick, at(m as i64));
-        }
-        // Only concentrator samples are kept (bras1's own and its RADIUS client's).
-        assert_eq!(h.samples["bras1"].len(), 23 * 6);
-        assert!(h.samples["bras2"].is_empty());
-        let classes = h.classes_of(&incident(CauseKind::Degradation), &radius, at(22));
-        assert_eq!(classes.len(), 1);
-        let c = &classes[0];
-        assert_eq!(c.class, ispvm_pppoe::classes::IncidentClass::RadiusFailure);
-        assert_eq!(c.runbook(), "docs/runbooks/radius-outage.md");
-        assert!(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join(c.runbook())
-                .is_file()
-        );
-        let line = class_of(&classes).unwrap();
-        assert!(
-            line.starts_with(&format!(
-                "radius_failure at bras1 (confidence {:.2}, runbook docs/runbooks/radius-outage.md): ",
-                c.confidence.get()
-            )),
-            "{line}"
-        );
-        assert!(
-            line.contains("RADIUS requests rejected or timed out"),
-            "{line}"
-        );
-        // The same concentrator without the outage: nothing fits, no class line.
-        let mut calm = ConcentratorHistory::default();
-        for (m, tick) in bras1_samples(23, false).iter().enumerate() {
-            calm.record(tick, at(m as i64));
-        }
-        let none = calm.classes_of(&incident(CauseKind::Degradation), &radius, at(22));
-        assert!(none.is_empty());
-        assert_eq!(class_of(&none), None);
-        // A cause that is not a concentrator is not classified.
-        let mut agg = incident(CauseKind::Failure);
-        agg.root_causes[0].entity = "agg1".parse().unwrap();
-        assert!(h.classes_of(&agg, &radius, at(22)).is_empty());
-    }
-
-    #[test]
-    fn concentrator_history_is_bounded_in_time() {
-        let mut h = ConcentratorHistory::default();
-        let ticks = bras1_samples(200, false);
-        for (m, tick) in ticks.iter().enumerate() {
-            h.record(tick, story::start() + chrono::Duration::minutes(m as i64));
-        }
-        // Two hours of minutes (120 and the current one), 6 samples each.
-        assert_eq!(h.samples["bras1"].len(), 121 * 6);
-    }
+    use ispvm_model::{CauseKind, CauseRole, EntityStatus};
 
     #[tokio::test]
     async fn bad_speed_is_refused_before_anything_starts() {

@@ -1,0 +1,2 @@
+//! Ingest + snapshot for a 10k-entity topology.
+fn main() {}
