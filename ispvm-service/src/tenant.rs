@@ -148,7 +148,7 @@ enum Command {
     },
     Reload {
         topology: Arc<Topology>,
-        pipeline: PipelineConfig,
+        pipeline: Box<PipelineConfig>,
         targets: Vec<Target>,
         reply: oneshot::Sender<String>,
     },
@@ -307,7 +307,7 @@ impl TenantHandle {
         self.commands
             .send(Command::Reload {
                 topology,
-                pipeline,
+                pipeline: Box::new(pipeline),
                 targets,
                 reply,
             })
@@ -696,7 +696,7 @@ impl Actor {
 
     fn sorted_records(&self) -> Vec<IncidentRecord> {
         let mut v: Vec<IncidentRecord> = self.records.values().cloned().collect();
-        v.sort_by(|a, b| b.incident.opened_at.cmp(&a.incident.opened_at));
+        v.sort_by_key(|r| std::cmp::Reverse(r.incident.opened_at));
         v
     }
 

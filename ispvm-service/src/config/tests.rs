@@ -49,7 +49,14 @@ fn a_valid_file_parses_with_its_defaults() {
     let d = dir();
     let c = parse(GOOD, &d).unwrap();
     assert_eq!(c.log_format, LogFormat::Json);
-    assert_eq!(c.polling, Polling { fast_seconds: 10, timeout_seconds: 5, concurrency: 64 });
+    assert_eq!(
+        c.polling,
+        Polling {
+            fast_seconds: 10,
+            timeout_seconds: 5,
+            concurrency: 64
+        }
+    );
     let r = &c.tenants[0].routers[0];
     assert_eq!(r.port(), 8729);
     assert_eq!(c.router_password(r).unwrap().expose(), "s3cret-password");
@@ -76,10 +83,16 @@ fn an_unknown_key_is_refused() {
 
 #[test]
 fn a_password_in_the_file_is_refused_without_echoing_it() {
-    let text = GOOD.replace("password_file = \"pw.txt\"", "password = \"hunter2-secret\"");
+    let text = GOOD.replace(
+        "password_file = \"pw.txt\"",
+        "password = \"hunter2-secret\"",
+    );
     let d = dir();
     let e = parse(&text, &d).unwrap_err();
-    assert_eq!((e.line, e.key.as_str()), (16, "tenants[0].routers[0].password"));
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (16, "tenants[0].routers[0].password")
+    );
     assert!(!e.to_string().contains("hunter2"), "{e}");
 }
 
@@ -89,11 +102,23 @@ fn secret_sources_must_exist() {
         "password_file = \"pw.txt\"",
         "password_env = \"ISPVM_TEST_SURELY_UNSET_VARIABLE\"",
     ));
-    assert_eq!((line, key.as_str()), (16, "tenants[0].routers[0].password_env"));
-    assert_eq!(msg, "environment variable ISPVM_TEST_SURELY_UNSET_VARIABLE is not set");
+    assert_eq!(
+        (line, key.as_str()),
+        (16, "tenants[0].routers[0].password_env")
+    );
+    assert_eq!(
+        msg,
+        "environment variable ISPVM_TEST_SURELY_UNSET_VARIABLE is not set"
+    );
     let (line, key, msg) = fault(&GOOD.replace("pw.txt", "missing.txt"));
-    assert_eq!((line, key.as_str()), (16, "tenants[0].routers[0].password_file"));
-    assert!(msg.starts_with("cannot read ") && msg.ends_with("missing.txt: entity not found"), "{msg}");
+    assert_eq!(
+        (line, key.as_str()),
+        (16, "tenants[0].routers[0].password_file")
+    );
+    assert!(
+        msg.starts_with("cannot read ") && msg.ends_with("missing.txt: entity not found"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -101,18 +126,30 @@ fn tenant_ids_tokens_and_values_are_checked() {
     let (line, key, _) = fault(&GOOD.replace("id = \"acme\"", "id = \"Acme_ISP\""));
     assert_eq!((line, key.as_str()), (8, "tenants[0].id"));
     let (line, key, msg) = fault(&GOOD.replace("9f86d0", "zz86d0"));
-    assert_eq!((line, key.as_str()), (21, "tenants[0].tokens[0].token_sha256"));
+    assert_eq!(
+        (line, key.as_str()),
+        (21, "tenants[0].tokens[0].token_sha256")
+    );
     assert!(msg.starts_with("not 64 hex digits"), "{msg}");
     let (line, key, _) = fault(&GOOD.replace("fast_seconds = 5", "fast_seconds = 0"));
     assert_eq!((line, key.as_str()), (9, "tenants[0].fast_seconds"));
     let (line, key, _) = fault(&GOOD.replace("127.0.0.1:9000", "localhost"));
     assert_eq!((line, key.as_str()), (1, "listen"));
-    let (line, key, msg) = fault(&GOOD.replace("[[tenants.routers]]", "[[tenants.routers]]\ntopology = \"nope.json\""));
+    let (line, key, msg) = fault(&GOOD.replace(
+        "[[tenants.routers]]",
+        "[[tenants.routers]]\ntopology = \"nope.json\"",
+    ));
     assert_eq!((line, key.as_str()), (12, "tenants[0].routers[0].topology"));
     assert!(msg.contains("unknown field `topology`"), "{msg}");
-    let (line, key, msg) = fault(&GOOD.replace("fast_seconds = 5", "fast_seconds = 5\ntopology = \"nope.json\""));
+    let (line, key, msg) = fault(&GOOD.replace(
+        "fast_seconds = 5",
+        "fast_seconds = 5\ntopology = \"nope.json\"",
+    ));
     assert_eq!((line, key.as_str()), (10, "tenants[0].topology"));
-    assert!(msg.starts_with("no file ") && msg.ends_with("nope.json"), "{msg}");
+    assert!(
+        msg.starts_with("no file ") && msg.ends_with("nope.json"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -121,5 +158,8 @@ fn syntax_errors_name_the_line() {
     assert_eq!((line, key.as_str()), (2, "(file)"));
     let e = Config::load(Path::new("/nonexistent/agent.toml")).unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (1, "(file)"));
-    assert!(e.to_string().starts_with("/nonexistent/agent.toml:1: key `(file)`: cannot read: "));
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/agent.toml:1: key `(file)`: cannot read: ")
+    );
 }
