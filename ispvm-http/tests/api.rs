@@ -92,7 +92,10 @@ async fn another_tenant_is_404_exactly_like_a_tenant_that_does_not_exist() {
         .unwrap();
     assert_eq!(existing.status(), StatusCode::NOT_FOUND);
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(existing.text().await.unwrap(), missing.text().await.unwrap());
+    assert_eq!(
+        existing.text().await.unwrap(),
+        missing.text().await.unwrap()
+    );
     let r = c
         .get(server.url("/api/v1/tenants"))
         .header("authorization", bearer(&tk.viewer))
@@ -136,7 +139,11 @@ async fn viewer_reads_but_state_changes_need_an_operator() {
             api(DEMO, "/sim/faults"),
             json!({"fault": "power_off", "target": "agg2"}),
         ),
-        (reqwest::Method::DELETE, api(DEMO, "/sim/faults/fault-1"), json!(null)),
+        (
+            reqwest::Method::DELETE,
+            api(DEMO, "/sim/faults/fault-1"),
+            json!(null),
+        ),
         (
             reqwest::Method::POST,
             api(DEMO, "/maintenance"),
@@ -147,7 +154,11 @@ async fn viewer_reads_but_state_changes_need_an_operator() {
             api(DEMO, "/silences"),
             json!({"entities": ["agg2"], "end": "2099-01-01T00:00:00Z"}),
         ),
-        (reqwest::Method::DELETE, api(DEMO, "/maintenance/m-1"), json!(null)),
+        (
+            reqwest::Method::DELETE,
+            api(DEMO, "/maintenance/m-1"),
+            json!(null),
+        ),
     ];
     for (method, path, body) in forbidden {
         let r = c
@@ -187,15 +198,26 @@ async fn feedback_status_codes() {
     assert_eq!(ok.text().await.unwrap(), "");
     let calls = server.backend.feedback_calls();
     assert_eq!(calls.len(), 1);
-    let Call::Feedback { tenant, incident, cause, actor } = &calls[0];
-    assert_eq!((tenant.as_str(), incident.as_str(), cause.as_str()), (DEMO, INCIDENT, "agg2"));
+    let Call::Feedback {
+        tenant,
+        incident,
+        cause,
+        actor,
+    } = &calls[0];
+    assert_eq!(
+        (tenant.as_str(), incident.as_str(), cause.as_str()),
+        (DEMO, INCIDENT, "agg2")
+    );
     assert_eq!(actor.name, "noc-operator");
     assert_eq!(actor.role, Role::Operator);
 
-    let r = post(api(DEMO, "/incidents/inc-unknown/feedback"), json!({"true_cause": "agg2"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        api(DEMO, "/incidents/inc-unknown/feedback"),
+        json!({"true_cause": "agg2"}),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(r).await, json!({"error": "incident not found"}));
 
@@ -212,12 +234,20 @@ async fn feedback_status_codes() {
         json!({"error": "core1 is not a root cause of this incident"})
     );
 
-    let r = post(api(DEMO, &format!("/incidents/{INCIDENT}/feedback")), json!({"cause": "agg2"}))
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        api(DEMO, &format!("/incidents/{INCIDENT}/feedback")),
+        json!({"cause": "agg2"}),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body_json(r).await["error"].as_str().unwrap().contains("unknown field"));
+    assert!(
+        body_json(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field")
+    );
 
     let r = c
         .post(server.url(&api(DEMO, &format!("/incidents/{INCIDENT}/feedback"))))
@@ -251,7 +281,12 @@ async fn bodies_over_1_mib_get_413_before_authentication_and_routing() {
         "/healthz".to_string(),
     ] {
         // No credentials at all: still 413, not 401 or 404.
-        let r = c.post(server.url(&path)).body(big.clone()).send().await.unwrap();
+        let r = c
+            .post(server.url(&path))
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
         assert_eq!(
             body_json(r).await,
@@ -308,7 +343,9 @@ async fn percent_encoded_ids_may_contain_slashes() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(r).await, json!({"error": "entity not found"}));
 
-    let r = get(api(DEMO, "/incidents/inc%2F2026%2Fagg2")).await.unwrap();
+    let r = get(api(DEMO, "/incidents/inc%2F2026%2Fagg2"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let body = body_json(r).await;
     assert_eq!(body["id"], SLASHED_INCIDENT);
@@ -353,7 +390,12 @@ async fn incidents_by_state_and_the_analysis_document() {
     }
     let r = get(api(DEMO, "/incidents?state=bogus")).await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(body_json(r).await["error"].as_str().unwrap().contains("unknown variant"));
+    assert!(
+        body_json(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant")
+    );
 
     let doc = outage(DEMO, "2026-03-14T09:05:00Z");
     server.backend.push(doc.clone());
@@ -378,7 +420,13 @@ async fn fault_api_status_codes() {
             .json(&body)
             .send()
     };
-    let r = post(DEMO, &tk.operator, json!({"fault": "power_off", "target": "agg2"})).await.unwrap();
+    let r = post(
+        DEMO,
+        &tk.operator,
+        json!({"fault": "power_off", "target": "agg2"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = body_json(r).await["id"].as_str().unwrap().to_string();
     let list = c
@@ -391,18 +439,56 @@ async fn fault_api_status_codes() {
     assert_eq!(list["faults"][0]["id"], id.as_str());
     assert_eq!(list["faults"][0]["fault"], "power_off");
 
-    let r = post(DEMO, &tk.operator, json!({"fault": "meteor", "target": "agg2"})).await.unwrap();
+    let r = post(
+        DEMO,
+        &tk.operator,
+        json!({"fault": "meteor", "target": "agg2"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body_json(r).await["error"].as_str().unwrap().contains("unknown variant `meteor`"));
-    let r = post(DEMO, &tk.operator, json!({"fault": "api_down", "target": "nowhere"})).await.unwrap();
+    assert!(
+        body_json(r).await["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown variant `meteor`")
+    );
+    let r = post(
+        DEMO,
+        &tk.operator,
+        json!({"fault": "api_down", "target": "nowhere"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body_json(r).await, json!({"error": "unknown target nowhere"}));
-    let r = post(DEMO, &tk.operator, json!({"fault": "link_down", "target": "agg2"})).await.unwrap();
+    assert_eq!(
+        body_json(r).await,
+        json!({"error": "unknown target nowhere"})
+    );
+    let r = post(
+        DEMO,
+        &tk.operator,
+        json!({"fault": "link_down", "target": "agg2"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body_json(r).await, json!({"error": "link_down does not apply to agg2"}));
-    let r = post(OTHER, &tk.other, json!({"fault": "power_off", "target": "agg2"})).await.unwrap();
+    assert_eq!(
+        body_json(r).await,
+        json!({"error": "link_down does not apply to agg2"})
+    );
+    let r = post(
+        OTHER,
+        &tk.other,
+        json!({"fault": "power_off", "target": "agg2"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(body_json(r).await, json!({"error": "this tenant has no simulated world"}));
+    assert_eq!(
+        body_json(r).await,
+        json!({"error": "this tenant has no simulated world"})
+    );
 
     let delete = |id: &str| {
         c.delete(server.url(&api(DEMO, &format!("/sim/faults/{id}"))))
@@ -425,7 +511,9 @@ async fn maintenance_windows_silences_and_the_audit_log() {
         let r = c
             .post(server.url(&api(DEMO, path)))
             .header("authorization", bearer(&tk.operator))
-            .json(&json!({"entities": ["agg2"], "end": "2099-01-01T00:00:00Z", "reason": "swap PSU"}))
+            .json(
+                &json!({"entities": ["agg2"], "end": "2099-01-01T00:00:00Z", "reason": "swap PSU"}),
+            )
             .send()
             .await
             .unwrap();
@@ -485,7 +573,12 @@ async fn maintenance_windows_silences_and_the_audit_log() {
         .collect();
     assert_eq!(
         actions,
-        ["silence_ended", "silence_created", "maintenance_ended", "maintenance_created"]
+        [
+            "silence_ended",
+            "silence_created",
+            "maintenance_ended",
+            "maintenance_created"
+        ]
     );
     assert_eq!(audit["entries"][0]["actor"], "noc-operator");
 }
@@ -524,7 +617,11 @@ async fn anonymous_mode_acts_as_operator_of_one_tenant_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = c.get(server.url(&api(OTHER, "/analysis"))).send().await.unwrap();
+    let r = c
+        .get(server.url(&api(OTHER, "/analysis")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     // A bad token is still refused.
     let r = c
@@ -543,11 +640,17 @@ async fn anonymous_mode_acts_as_operator_of_one_tenant_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(body_json(r).await, json!({"error": "cross-origin request refused"}));
+    assert_eq!(
+        body_json(r).await,
+        json!({"error": "cross-origin request refused"})
+    );
 }
 
 fn session_cookie(response: &reqwest::Response) -> (String, String) {
-    let set = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let value = set.split(';').next().unwrap().to_string();
     (value, set)
 }
@@ -584,7 +687,12 @@ async fn browser_login_cookie_csrf_and_logout() {
     assert!(!set.contains("Secure"));
     assert!(!set.contains(tk.operator.expose()));
 
-    let r = c.get(server.url("/api/v1/session")).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .get(server.url("/api/v1/session"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     let session = body_json(r).await;
     assert_eq!(session["via"], "session");
     assert_eq!(session["name"], "noc-operator");
@@ -593,11 +701,19 @@ async fn browser_login_cookie_csrf_and_logout() {
 
     let feedback = server.url(&api(DEMO, &format!("/incidents/{INCIDENT}/feedback")));
     // Reads need no CSRF token.
-    let r = c.get(server.url(&api(DEMO, "/analysis"))).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .get(server.url(&api(DEMO, "/analysis")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // A state change with the cookie but without (or with a wrong) CSRF token: 403.
     for sent in [None, Some("0".repeat(64))] {
-        let mut req = c.post(&feedback).header("cookie", &cookie).json(&json!({"true_cause": "agg2"}));
+        let mut req = c
+            .post(&feedback)
+            .header("cookie", &cookie)
+            .json(&json!({"true_cause": "agg2"}));
         if let Some(s) = &sent {
             req = req.header("x-csrf-token", s);
         }
@@ -629,7 +745,12 @@ async fn browser_login_cookie_csrf_and_logout() {
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 
     // Logout needs the CSRF token too, then the cookie is dead.
-    let r = c.post(server.url("/logout")).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .post(server.url("/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = c
         .post(server.url("/logout"))
@@ -642,7 +763,12 @@ async fn browser_login_cookie_csrf_and_logout() {
     let (cleared, set) = session_cookie(&r);
     assert_eq!(cleared, "ispvm_session=");
     assert!(set.contains("Max-Age=0"));
-    let r = c.get(server.url(&api(DEMO, "/analysis"))).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .get(server.url(&api(DEMO, "/analysis")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
     let audit = c
@@ -652,8 +778,12 @@ async fn browser_login_cookie_csrf_and_logout() {
         .await
         .unwrap();
     let audit = body_json(audit).await;
-    let actions: Vec<&str> =
-        audit["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["logout", "feedback", "feedback", "login"]);
 }
 
@@ -675,10 +805,20 @@ async fn secure_cookie_with_tls_and_sessions_die_with_their_token() {
         .unwrap();
     let (cookie, set) = session_cookie(&r);
     assert!(set.ends_with("; Secure"), "{set}");
-    let r = c.get(server.url(&api(DEMO, "/analysis"))).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .get(server.url(&api(DEMO, "/analysis")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     tk.store.revoke(&t(DEMO), "noc-viewer").unwrap();
-    let r = c.get(server.url(&api(DEMO, "/analysis"))).header("cookie", &cookie).send().await.unwrap();
+    let r = c
+        .get(server.url(&api(DEMO, "/analysis")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = c
         .get(server.url(&api(DEMO, "/analysis")))
@@ -724,8 +864,11 @@ async fn token_rotation_keeps_the_old_token_until_the_grace_period_ends() {
     let body = body_json(r).await;
     let new = body["token"].as_str().unwrap().to_string();
     assert!(new.starts_with("ispvm_"));
-    let until: chrono::DateTime<chrono::Utc> =
-        body["previous_valid_until"].as_str().unwrap().parse().unwrap();
+    let until: chrono::DateTime<chrono::Utc> = body["previous_valid_until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let delta = until - chrono::Utc::now();
     assert!(delta > chrono::Duration::minutes(59) && delta <= chrono::Duration::minutes(60));
     for token in [new.as_str(), tk.viewer.expose()] {
@@ -740,7 +883,10 @@ async fn token_rotation_keeps_the_old_token_until_the_grace_period_ends() {
     // After the deadline only the new token works (checked on the store with a later clock).
     let later = until + chrono::Duration::seconds(1);
     assert!(tk.store.authenticate(tk.viewer.expose(), later).is_none());
-    assert_eq!(tk.store.authenticate(&new, later).unwrap().name, "noc-viewer");
+    assert_eq!(
+        tk.store.authenticate(&new, later).unwrap().name,
+        "noc-viewer"
+    );
 }
 
 #[tokio::test]
@@ -774,10 +920,17 @@ async fn map_svg_draws_every_entity_with_its_status() {
         ("agg2/ether1", "unreachable"),
         ("agg1-agg2", "down"),
     ] {
-        assert_eq!(svg.matches(&format!("data-entity=\"{id}\"")).count(), 1, "{id}");
+        assert_eq!(
+            svg.matches(&format!("data-entity=\"{id}\"")).count(),
+            1,
+            "{id}"
+        );
         assert!(
-            svg.contains(&format!("data-entity=\"{id}\" class=\"node status-{status}\""))
-                || svg.contains(&format!("data-entity=\"{id}\" class=\"link status-{status}\"")),
+            svg.contains(&format!(
+                "data-entity=\"{id}\" class=\"node status-{status}\""
+            )) || svg.contains(&format!(
+                "data-entity=\"{id}\" class=\"link status-{status}\""
+            )),
             "{id}"
         );
     }

@@ -7,7 +7,7 @@
 //! hold a secret in the text (`password`, `token`) is refused.
 //!
 //! [`Config::load`] reads, parses and validates a file; every error names the file, the line
-//! and the key at fault: `agent.toml:12: key `tenants[0].routers[1].port`: invalid value`.
+//! and the key at fault: ``agent.toml:12: key `tenants[0].routers[1].port`: invalid value``.
 //!
 //! # Examples
 //! ```

@@ -74,21 +74,51 @@ pub fn topology(tenant: &str) -> Topology {
         b.add_entity(Entity::new(e(id), EntityKind::Device));
     }
     b.add_entity(Entity::new(e("agg2/ether1"), EntityKind::Interface));
-    b.add_entity(Entity::new(e("agg1-agg2"), EntityKind::Link).with_endpoints(e("agg1"), e("agg2")));
-    b.add_group(DependencyGroup::new(e("agg1"), GroupMode::All, vec![e("core1")]));
-    b.add_group(DependencyGroup::new(e("agg2"), GroupMode::All, vec![e("core1")]));
-    b.add_group(DependencyGroup::new(e("acc3"), GroupMode::Any, vec![e("agg2")]));
-    b.add_group(DependencyGroup::new(e("bras2"), GroupMode::All, vec![e("acc3")]));
-    b.add_group(DependencyGroup::new(e("agg2/ether1"), GroupMode::All, vec![e("agg2")]));
+    b.add_entity(
+        Entity::new(e("agg1-agg2"), EntityKind::Link).with_endpoints(e("agg1"), e("agg2")),
+    );
+    b.add_group(DependencyGroup::new(
+        e("agg1"),
+        GroupMode::All,
+        vec![e("core1")],
+    ));
+    b.add_group(DependencyGroup::new(
+        e("agg2"),
+        GroupMode::All,
+        vec![e("core1")],
+    ));
+    b.add_group(DependencyGroup::new(
+        e("acc3"),
+        GroupMode::Any,
+        vec![e("agg2")],
+    ));
+    b.add_group(DependencyGroup::new(
+        e("bras2"),
+        GroupMode::All,
+        vec![e("acc3")],
+    ));
+    b.add_group(DependencyGroup::new(
+        e("agg2/ether1"),
+        GroupMode::All,
+        vec![e("agg2")],
+    ));
     b.build().unwrap()
 }
 
 /// All good at `when`.
 pub fn healthy(tenant: &str, when: &str) -> AnalysisDocument {
-    let rows = ["acc3", "agg1", "agg1-agg2", "agg2", "agg2/ether1", "bras2", "core1"]
-        .iter()
-        .map(|id| EntityReport::new(e(id), EntityStatus::Up))
-        .collect();
+    let rows = [
+        "acc3",
+        "agg1",
+        "agg1-agg2",
+        "agg2",
+        "agg2/ether1",
+        "bras2",
+        "core1",
+    ]
+    .iter()
+    .map(|id| EntityReport::new(e(id), EntityStatus::Up))
+    .collect();
     AnalysisDocument::new(t(tenant), at(when), rows, vec![])
 }
 
@@ -195,21 +225,34 @@ impl MemoryBackend {
         let doc = Arc::new(doc);
         self.metrics.set_analysis(&doc);
         let mut tenants = self.tenants.lock().unwrap();
-        let data = &mut tenants.iter_mut().find(|(t, _)| *t == doc.tenant).unwrap().1;
+        let data = &mut tenants
+            .iter_mut()
+            .find(|(t, _)| *t == doc.tenant)
+            .unwrap()
+            .1;
         data.analysis = Some(doc.clone());
         let _ = data.sender.send(doc);
     }
 
     pub fn clear_analysis(&self, tenant: &str) {
         let mut tenants = self.tenants.lock().unwrap();
-        tenants.iter_mut().find(|(t, _)| t.as_str() == tenant).unwrap().1.analysis = None;
+        tenants
+            .iter_mut()
+            .find(|(t, _)| t.as_str() == tenant)
+            .unwrap()
+            .1
+            .analysis = None;
     }
 
     pub fn feedback_calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
 
-    fn with<R>(&self, tenant: &TenantId, f: impl FnOnce(&mut TenantData) -> R) -> Result<R, BackendError> {
+    fn with<R>(
+        &self,
+        tenant: &TenantId,
+        f: impl FnOnce(&mut TenantData) -> R,
+    ) -> Result<R, BackendError> {
         let mut tenants = self.tenants.lock().unwrap();
         let data = tenants
             .iter_mut()
@@ -228,7 +271,12 @@ impl MemoryBackend {
 #[async_trait]
 impl Backend for MemoryBackend {
     fn tenants(&self) -> Vec<TenantId> {
-        self.tenants.lock().unwrap().iter().map(|(t, _)| t.clone()).collect()
+        self.tenants
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect()
     }
 
     async fn readiness(&self) -> Readiness {
@@ -239,38 +287,80 @@ impl Backend for MemoryBackend {
         }
     }
 
-    async fn analysis(&self, tenant: &TenantId) -> Result<Option<Arc<AnalysisDocument>>, BackendError> {
+    async fn analysis(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<Arc<AnalysisDocument>>, BackendError> {
         self.with(tenant, |d| d.analysis.clone())
     }
 
-    async fn incidents(&self, tenant: &TenantId, filter: IncidentFilter) -> Result<Vec<IncidentRecord>, BackendError> {
+    async fn incidents(
+        &self,
+        tenant: &TenantId,
+        filter: IncidentFilter,
+    ) -> Result<Vec<IncidentRecord>, BackendError> {
         self.with(tenant, |d| {
-            d.incidents.iter().filter(|i| filter.matches(i.state)).cloned().collect()
+            d.incidents
+                .iter()
+                .filter(|i| filter.matches(i.state))
+                .cloned()
+                .collect()
         })
     }
 
-    async fn incident(&self, tenant: &TenantId, id: &str) -> Result<Option<IncidentRecord>, BackendError> {
-        self.with(tenant, |d| d.incidents.iter().find(|i| i.incident.id == id).cloned())
-    }
-
-    async fn entity(&self, tenant: &TenantId, id: &EntityId) -> Result<Option<EntityView>, BackendError> {
+    async fn incident(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<IncidentRecord>, BackendError> {
         self.with(tenant, |d| {
-            d.analysis.as_ref().and_then(|a| EntityView::from_analysis(a, id))
+            d.incidents.iter().find(|i| i.incident.id == id).cloned()
         })
     }
 
-    async fn feedback(&self, tenant: &TenantId, incident: &str, true_cause: &EntityId, actor: &Actor) -> Result<(), FeedbackError> {
+    async fn entity(
+        &self,
+        tenant: &TenantId,
+        id: &EntityId,
+    ) -> Result<Option<EntityView>, BackendError> {
+        self.with(tenant, |d| {
+            d.analysis
+                .as_ref()
+                .and_then(|a| EntityView::from_analysis(a, id))
+        })
+    }
+
+    async fn feedback(
+        &self,
+        tenant: &TenantId,
+        incident: &str,
+        true_cause: &EntityId,
+        actor: &Actor,
+    ) -> Result<(), FeedbackError> {
         self.with(tenant, |d| {
             let record = d
                 .incidents
                 .iter_mut()
                 .find(|i| i.incident.id == incident)
                 .ok_or(FeedbackError::UnknownIncident)?;
-            if !record.incident.root_causes.iter().any(|c| &c.entity == true_cause) {
-                return Err(FeedbackError::CauseNotInIncident { cause: true_cause.clone() });
+            if !record
+                .incident
+                .root_causes
+                .iter()
+                .any(|c| &c.entity == true_cause)
+            {
+                return Err(FeedbackError::CauseNotInIncident {
+                    cause: true_cause.clone(),
+                });
             }
             record.feedback = Some(FeedbackLabel::new(true_cause.clone(), Utc::now()));
-            d.audit.push(AuditEntry::new(Utc::now(), actor.name.clone(), AuditAction::Feedback, incident, format!("true cause {true_cause}")));
+            d.audit.push(AuditEntry::new(
+                Utc::now(),
+                actor.name.clone(),
+                AuditAction::Feedback,
+                incident,
+                format!("true cause {true_cause}"),
+            ));
             Ok(())
         })??;
         self.calls.lock().unwrap().push(Call::Feedback {
@@ -290,7 +380,12 @@ impl Backend for MemoryBackend {
         self.with(tenant, |d| Some(d.topology.clone()))
     }
 
-    async fn create_fault(&self, tenant: &TenantId, request: &FaultRequest, actor: &Actor) -> Result<Fault, FaultError> {
+    async fn create_fault(
+        &self,
+        tenant: &TenantId,
+        request: &FaultRequest,
+        actor: &Actor,
+    ) -> Result<Fault, FaultError> {
         let id = self.id("fault");
         self.with(tenant, |d| {
             if !d.simulated {
@@ -300,16 +395,30 @@ impl Backend for MemoryBackend {
                 return Err(FaultError::UnknownTarget(request.target.clone()));
             };
             if request.fault == FaultKind::LinkDown && entity.kind != EntityKind::Link {
-                return Err(FaultError::UnsupportedTarget { fault: "link_down", target: request.target.clone() });
+                return Err(FaultError::UnsupportedTarget {
+                    fault: "link_down",
+                    target: request.target.clone(),
+                });
             }
             let fault = Fault::new(id, request.fault, request.target.clone(), Utc::now());
             d.faults.push(fault.clone());
-            d.audit.push(AuditEntry::new(Utc::now(), actor.name.clone(), AuditAction::FaultCreated, fault.id.clone(), request.fault.as_str()));
+            d.audit.push(AuditEntry::new(
+                Utc::now(),
+                actor.name.clone(),
+                AuditAction::FaultCreated,
+                fault.id.clone(),
+                request.fault.as_str(),
+            ));
             Ok(fault)
         })?
     }
 
-    async fn repair_fault(&self, tenant: &TenantId, id: &str, actor: &Actor) -> Result<(), FaultError> {
+    async fn repair_fault(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<(), FaultError> {
         self.with(tenant, |d| {
             if !d.simulated {
                 return Err(FaultError::NotSimulated);
@@ -319,22 +428,46 @@ impl Backend for MemoryBackend {
             if d.faults.len() == before {
                 return Err(FaultError::UnknownFault);
             }
-            d.audit.push(AuditEntry::new(Utc::now(), actor.name.clone(), AuditAction::FaultRepaired, id, "repaired"));
+            d.audit.push(AuditEntry::new(
+                Utc::now(),
+                actor.name.clone(),
+                AuditAction::FaultRepaired,
+                id,
+                "repaired",
+            ));
             Ok(())
         })?
     }
 
     async fn faults(&self, tenant: &TenantId) -> Result<Vec<Fault>, FaultError> {
-        self.with(tenant, |d| if d.simulated { Ok(d.faults.clone()) } else { Err(FaultError::NotSimulated) })?
+        self.with(tenant, |d| {
+            if d.simulated {
+                Ok(d.faults.clone())
+            } else {
+                Err(FaultError::NotSimulated)
+            }
+        })?
     }
 
-    async fn create_window(&self, tenant: &TenantId, kind: WindowKind, request: &WindowRequest, actor: &Actor) -> Result<Window, WindowError> {
+    async fn create_window(
+        &self,
+        tenant: &TenantId,
+        kind: WindowKind,
+        request: &WindowRequest,
+        actor: &Actor,
+    ) -> Result<Window, WindowError> {
         let id = self.id(kind.as_str());
         self.with(tenant, |d| {
             if request.entities.is_empty() {
-                return Err(WindowError::Invalid("a window needs at least one entity".into()));
+                return Err(WindowError::Invalid(
+                    "a window needs at least one entity".into(),
+                ));
             }
-            if let Some(unknown) = request.entities.iter().find(|e| d.topology.entity(e.as_str()).is_none()) {
+            if let Some(unknown) = request
+                .entities
+                .iter()
+                .find(|e| d.topology.entity(e.as_str()).is_none())
+            {
                 return Err(WindowError::Invalid(format!("unknown entity {unknown}")));
             }
             let now = Utc::now();
@@ -347,18 +480,38 @@ impl Backend for MemoryBackend {
                 WindowKind::Maintenance => AuditAction::MaintenanceCreated,
                 _ => AuditAction::SilenceCreated,
             };
-            d.audit.push(AuditEntry::new(now, actor.name.clone(), action, window.id.clone(), "created"));
+            d.audit.push(AuditEntry::new(
+                now,
+                actor.name.clone(),
+                action,
+                window.id.clone(),
+                "created",
+            ));
             Ok(window)
         })?
     }
 
-    async fn windows(&self, tenant: &TenantId, kind: WindowKind) -> Result<Vec<Window>, WindowError> {
+    async fn windows(
+        &self,
+        tenant: &TenantId,
+        kind: WindowKind,
+    ) -> Result<Vec<Window>, WindowError> {
         Ok(self.with(tenant, |d| {
-            d.windows.iter().filter(|w| w.kind == kind && w.ended_early_at.is_none()).cloned().collect()
+            d.windows
+                .iter()
+                .filter(|w| w.kind == kind && w.ended_early_at.is_none())
+                .cloned()
+                .collect()
         })?)
     }
 
-    async fn end_window(&self, tenant: &TenantId, kind: WindowKind, id: &str, actor: &Actor) -> Result<Window, WindowError> {
+    async fn end_window(
+        &self,
+        tenant: &TenantId,
+        kind: WindowKind,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<Window, WindowError> {
         self.with(tenant, |d| {
             let now = Utc::now();
             let window = d
@@ -373,13 +526,25 @@ impl Backend for MemoryBackend {
                 _ => AuditAction::SilenceEnded,
             };
             let w = window.clone();
-            d.audit.push(AuditEntry::new(now, actor.name.clone(), action, id, "ended early"));
+            d.audit.push(AuditEntry::new(
+                now,
+                actor.name.clone(),
+                action,
+                id,
+                "ended early",
+            ));
             Ok(w)
         })?
     }
 
-    async fn audit(&self, tenant: &TenantId, limit: usize) -> Result<Vec<AuditEntry>, BackendError> {
-        self.with(tenant, |d| d.audit.iter().rev().take(limit).cloned().collect())
+    async fn audit(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, BackendError> {
+        self.with(tenant, |d| {
+            d.audit.iter().rev().take(limit).cloned().collect()
+        })
     }
 
     async fn record_audit(&self, tenant: &TenantId, entry: AuditEntry) -> Result<(), BackendError> {
@@ -404,10 +569,21 @@ pub fn tokens() -> Tokens {
     let viewer = ApiToken::generate();
     let operator = ApiToken::generate();
     let other = ApiToken::generate();
-    store.insert_token("noc-viewer", t(DEMO), Role::Viewer, &viewer).unwrap();
-    store.insert_token("noc-operator", t(DEMO), Role::Operator, &operator).unwrap();
-    store.insert_token("other-operator", t(OTHER), Role::Operator, &other).unwrap();
-    Tokens { store, viewer, operator, other }
+    store
+        .insert_token("noc-viewer", t(DEMO), Role::Viewer, &viewer)
+        .unwrap();
+    store
+        .insert_token("noc-operator", t(DEMO), Role::Operator, &operator)
+        .unwrap();
+    store
+        .insert_token("other-operator", t(OTHER), Role::Operator, &other)
+        .unwrap();
+    Tokens {
+        store,
+        viewer,
+        operator,
+        other,
+    }
 }
 
 /// A running server; dropping it shuts the server down.
