@@ -44,6 +44,7 @@
 //!   and counted in [`Snapshot::events_dropped`]).
 //!
 //! ## Example: a pipeline on simulated samples
+//! (`docs/embedding.md` starts from a simulated RouterOS router polled by the real client.)
 //! ```
 //! use ispvm_model::{DependencyGroup, Entity, EntityKind, GroupMode, Sample, SampleValue, TopologyBuilder};
 //! use ispvm_pipeline::{Pipeline, PipelineConfig};
@@ -88,6 +89,9 @@ pub use rules::{PppActiveRow, PppRowError};
 pub use snapshot::{
     BatchId, ChurnReport, IncidentClasses, IngestOutcome, IngestStats, RadiusRate, Snapshot,
 };
+
+#[doc(hidden)]
+pub mod embedding_guide;
 
 /// The crate README, compiled as documentation so its examples run as doc tests.
 #[doc = include_str!("../README.md")]

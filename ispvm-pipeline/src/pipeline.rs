@@ -11,7 +11,7 @@ use ispvm_model::{
 };
 use ispvm_pppoe::auth::{AuthCounters, AuthDelta, counters_from_samples};
 use ispvm_pppoe::classes::{ConcentratorSignals, classify};
-use ispvm_pppoe::tracker::{SessionTracker, Update};
+use ispvm_pppoe::tracker::{ConcentratorTracker, Update};
 use ispvm_rca::{Engine, EngineError, EvidenceKind, SESSIONS_METRIC, Weights};
 use ispvm_schemas::ingest::IngestBatch;
 use ispvm_schemas::registry::names;
@@ -237,7 +237,8 @@ pub struct Pipeline {
     engine: Engine,
     log: ObservationLog,
     maintenance: Vec<MaintenanceWindow>,
-    sessions: SessionTracker,
+    /// One session tracker per concentrator of the topology (dropped with it on a reload).
+    sessions: BTreeMap<EntityId, ConcentratorTracker>,
     listed_at: BTreeMap<EntityId, DateTime<Utc>>,
     auth: BTreeMap<EntityId, AuthCounters>,
     radius: BTreeMap<EntityId, RadiusRate>,
@@ -277,7 +278,7 @@ impl Pipeline {
             log: ObservationLog::new(config.engine_config().history_limit()),
             engine,
             maintenance: Vec::new(),
-            sessions: SessionTracker::new(config.tracker),
+            sessions: BTreeMap::new(),
             listed_at: BTreeMap::new(),
             auth: BTreeMap::new(),
             radius: BTreeMap::new(),
@@ -412,7 +413,8 @@ impl Pipeline {
             if name == names::PPPOE_SESSIONS_ACTIVE && self.concentrators.contains(&s.entity_id) {
                 let listed = self.listed_at.get(&s.entity_id).is_some_and(|t| *t >= s.ts);
                 if !listed {
-                    match self.sessions.ingest_sample(s) {
+                    let tracker = self.tracker(&s.entity_id);
+                    match tracker.observe_count(s.ts, s.as_f64().unwrap_or(f64::NAN)) {
                         Ok(update) => self.take_events(update),
                         Err(_) => {
                             stats.invalid += 1;
@@ -547,6 +549,14 @@ impl Pipeline {
         )
     }
 
+    /// The session tracker of a concentrator of the topology.
+    fn tracker(&mut self, concentrator: &EntityId) -> &mut ConcentratorTracker {
+        let config = &self.config.tracker;
+        self.sessions
+            .entry(concentrator.clone())
+            .or_insert_with(|| ConcentratorTracker::new(concentrator.clone(), config))
+    }
+
     fn take_events(&mut self, update: Update) {
         for e in update.events {
             self.push_event(e);
@@ -644,15 +654,15 @@ impl Pipeline {
             source,
         })?;
         let active = snapshot.len() as u64;
-        let update = self.sessions.observe_snapshot(concentrator, snapshot)?;
+        let update = self.tracker(concentrator).observe_snapshot(snapshot)?;
         self.listed_at.insert(concentrator.clone(), at);
         for s in &update.samples {
             self.keep_for_classifier(s);
         }
         let (connects_total, disconnects_total) = self
             .sessions
-            .get(concentrator.as_str())
-            .map_or((0, 0), |c| c.totals());
+            .get(concentrator)
+            .map_or((0, 0), ConcentratorTracker::totals);
         let report = ChurnReport {
             concentrator: concentrator.clone(),
             at,
@@ -793,6 +803,7 @@ impl Pipeline {
             new.index_of(dev).is_some()
         };
         self.listed_at.retain(|id, _| exists(id));
+        self.sessions.retain(|id, _| exists(id));
         self.churn.retain(|id, _| exists(id));
         self.history.retain(|id, _| exists(id));
         self.auth.retain(|id, _| device_exists(id));
@@ -839,10 +850,21 @@ impl Pipeline {
         let changed =
             self.last_view.as_ref() != Some(&view) || !events.is_empty() || events_dropped > 0;
         self.last_view = Some(view);
-        self.open = analysis
+        let now: BTreeMap<String, Incident> = analysis
             .incidents
             .iter()
             .map(|i| (i.id.clone(), i.clone()))
+            .collect();
+        let opened: Vec<String> = analysis
+            .incidents
+            .iter()
+            .filter(|i| !self.open.contains_key(&i.id))
+            .map(|i| i.id.clone())
+            .collect();
+        let closed: Vec<Incident> = std::mem::replace(&mut self.open, now)
+            .into_iter()
+            .filter(|(id, _)| !self.open.contains_key(id))
+            .map(|(_, i)| i)
             .collect();
         self.sequence += 1;
         self.last_at = Some(self.last_at.map_or(at, |t| t.max(at)));
@@ -851,6 +873,8 @@ impl Pipeline {
             sequence: self.sequence,
             changed,
             analysis,
+            opened,
+            closed,
             classes,
             churn,
             radius,

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use ispvm_model::{EntityId, Event};
+use ispvm_model::{EntityId, Event, Incident};
 use ispvm_pppoe::classes::Classification;
 use ispvm_schemas::analysis::AnalysisDocument;
 use serde::Serialize;
@@ -176,6 +176,12 @@ pub struct Snapshot {
     pub changed: bool,
     /// The analysis (`ispvm.analysis/v1`).
     pub analysis: AnalysisDocument,
+    /// Ids of the incidents open now that were not open in the previous snapshot, in incident
+    /// order.
+    pub opened: Vec<String>,
+    /// The incidents open in the previous snapshot that are not open now, as they were last
+    /// reported, by id.
+    pub closed: Vec<Incident>,
     /// The classes of the open incidents that have any, in incident order.
     pub classes: Vec<IncidentClasses>,
     /// Churn of every concentrator listed at least twice, by id.

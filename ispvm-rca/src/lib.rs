@@ -122,9 +122,6 @@ pub use config::{EngineConfig, EngineConfigBuilder, EvidenceKind, WEIGHT_BOUND, 
 pub use engine::{Engine, EngineError, FEEDBACK_RATE, SESSIONS_METRIC};
 pub use subscribers::ContractSessionRule;
 
-#[doc(hidden)]
-pub mod embedding_guide;
-
 #[doc = include_str!("../README.md")]
 #[doc(hidden)]
 pub mod readme {}

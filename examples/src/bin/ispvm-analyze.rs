@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use clap::{Parser, ValueEnum};
 use ispvm_model::{DependencyGroup, Entity, MaintenanceWindow, Observation};
-use ispvm_pppoe::impact::{ImpactConfig, RobustImpact};
+use ispvm_pipeline::PipelineConfig;
 use ispvm_rca::{Engine, EngineConfig};
 use ispvm_schemas::scenario::{ScenarioDocument, ScenarioError};
 use ispvm_schemas::validation::{DocumentKind, validate};
@@ -143,14 +143,12 @@ fn parse_scenario(bytes: &[u8]) -> Result<ispvm_schemas::scenario::Scenario, Inv
     })
 }
 
-/// The engine settings: defaults, with ispvm-pppoe's robust subscriber model. Its sparse
-/// fallback is on so a rarely polled concentrator (3200, then 50 hours later, still up) counts
-/// 3150 as the scenario contract says, instead of having no baseline.
+/// The engine settings: the standard preset every ispvm binary shares (the engine's defaults
+/// with ispvm-pppoe's robust subscriber model, its sparse fallback on so a rarely polled
+/// concentrator (3200, then 50 hours later, still up) counts 3150 as the scenario contract
+/// says).
 fn engine_config() -> EngineConfig {
-    let impact = RobustImpact::new(ImpactConfig::default().with_sparse_fallback(true));
-    EngineConfig::builder()
-        .subscriber_impact(Arc::new(impact))
-        .build()
+    PipelineConfig::standard().engine_config().clone()
 }
 
 fn run(args: &Args) -> Result<String, Invalid> {

@@ -68,7 +68,7 @@ pub mod story;
 mod fleet;
 mod term;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -392,7 +392,6 @@ async fn play_inner(
         incidents_opened: Vec::new(),
         max_subscribers: (0, 0),
     };
-    let mut open: BTreeMap<String, Incident> = BTreeMap::new();
 
     for tick in &plan {
         let step = story::STEPS
@@ -513,30 +512,26 @@ async fn play_inner(
         }
         let doc = snap.analysis.clone();
 
-        let now: BTreeMap<String, Incident> = doc
+        let mut opened: Vec<&Incident> = doc
             .incidents
             .iter()
-            .map(|i| (i.id.clone(), i.clone()))
+            .filter(|i| snap.opened.contains(&i.id))
             .collect();
-        for (id, i) in &now {
-            if !open.contains_key(id) {
-                played.incidents_opened.push(id.clone());
-                let line = match class_of(snap.classes_of(id)) {
-                    Some(class) => format!("incident opened: {id}: {}; class {class}", i.summary),
-                    None => format!("incident opened: {id}: {}", i.summary),
-                };
-                notes.push(line.clone());
-                played.timeline.push(TimelineEntry::new(tick.at, line));
-            }
+        opened.sort_by(|a, b| a.id.cmp(&b.id));
+        for i in opened {
+            played.incidents_opened.push(i.id.clone());
+            let line = match class_of(snap.classes_of(&i.id)) {
+                Some(class) => format!("incident opened: {}: {}; class {class}", i.id, i.summary),
+                None => format!("incident opened: {}: {}", i.id, i.summary),
+            };
+            notes.push(line.clone());
+            played.timeline.push(TimelineEntry::new(tick.at, line));
         }
-        for (id, i) in &open {
-            if !now.contains_key(id) {
-                let line = format!("incident closed: {id} ({})", i.summary);
-                notes.push(line.clone());
-                played.timeline.push(TimelineEntry::new(tick.at, line));
-            }
+        for i in &snap.closed {
+            let line = format!("incident closed: {} ({})", i.id, i.summary);
+            notes.push(line.clone());
+            played.timeline.push(TimelineEntry::new(tick.at, line));
         }
-        open = now;
 
         let status = if unreachable.is_empty() {
             p.green(&format!("{}/{} answered", total, total))
@@ -720,7 +715,9 @@ mod tests {
         assert!(sink.is_empty());
     }
 
-    fn rows(doc: &AnalysisDocument) -> BTreeMap<&str, &ispvm_model::EntityReport> {
+    fn rows(
+        doc: &AnalysisDocument,
+    ) -> std::collections::BTreeMap<&str, &ispvm_model::EntityReport> {
         doc.entities.iter().map(|e| (e.id.as_str(), e)).collect()
     }
 

@@ -554,3 +554,79 @@ fn the_observation_log_keeps_what_the_engine_keeps() {
         Some(t(6))
     );
 }
+
+#[test]
+fn a_reload_drops_the_state_of_removed_entities() {
+    let mut p = pipeline();
+    p.ppp_active(&id("bras1"), t(0), &rows(0..10)).unwrap();
+    p.ingest_samples(&radius(0, 10.0, 10.0, 0.0, 0.0));
+    p.ingest_samples(&radius(1, 20.0, 20.0, 0.0, 0.0));
+    p.ingest_samples(&[sample(1, names::PPPOE_SESSIONS_ACTIVE, "bras1", 10.0)]);
+    assert_eq!(
+        (
+            p.sessions.len(),
+            p.churn.len(),
+            p.radius.len(),
+            p.history.len()
+        ),
+        (1, 1, 1, 1)
+    );
+    let mut b = TopologyBuilder::new("isp".parse().unwrap());
+    b.add_entity(Entity::new(id("agg1"), EntityKind::Device));
+    let change = p.replace_topology(b.build().unwrap());
+    assert_eq!((change.kept, change.removed), (1, 5));
+    assert_eq!(
+        (
+            p.sessions.len(),
+            p.churn.len(),
+            p.radius.len(),
+            p.history.len(),
+            p.auth.len()
+        ),
+        (0, 0, 0, 0, 0)
+    );
+    assert_eq!(
+        p.ppp_active(&id("bras1"), t(2), &rows(0..1)),
+        Err(PipelineError::UnknownEntity { id: id("bras1") })
+    );
+    let s = p.snapshot(t(2));
+    assert_eq!(s.analysis.entities.len(), 1);
+    assert!(s.churn.is_empty() && s.radius.is_empty());
+}
+
+#[test]
+fn every_metric_a_rule_reads_is_registered() {
+    for name in CLASSIFIER_METRICS
+        .iter()
+        .chain(&OBSERVED_METRICS)
+        .chain(&RADIUS_COUNTERS)
+    {
+        assert!(
+            ispvm_schemas::registry::lookup(name).is_some(),
+            "{name} is not in the registry"
+        );
+    }
+}
+
+#[test]
+fn snapshots_list_the_incidents_opened_and_closed_since_the_previous_one() {
+    let mut p = pipeline();
+    p.ingest_samples(&[sample(0, names::DEVICE_UP, "agg1", 1.0)]);
+    let s = p.snapshot(t(0));
+    assert!(s.opened.is_empty() && s.closed.is_empty());
+    p.poll_failed(&id("agg1"), t(1), PollFailure::Timeout)
+        .unwrap();
+    let s = p.snapshot(t(1));
+    assert_eq!(s.opened, ["inc-20260314T090100Z-agg1"]);
+    assert!(s.closed.is_empty());
+    let s = p.snapshot(t(2));
+    assert!(s.opened.is_empty() && s.closed.is_empty());
+    p.ingest_samples(&[sample(3, names::DEVICE_UP, "agg1", 1.0)]);
+    let s = p.snapshot(t(3));
+    assert!(s.analysis.incidents.is_empty());
+    assert_eq!(
+        s.closed.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["inc-20260314T090100Z-agg1"]
+    );
+    assert_eq!(s.closed[0].summary, "agg1 down; 1 entity unreachable");
+}
