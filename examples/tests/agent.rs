@@ -240,20 +240,38 @@ fn embedded_power_off_of_agg2_then_agg3_is_one_incident_with_suppression() {
     assert!(audit.to_string().contains("fault_created"), "{audit}");
 
     // A maintenance fault opens a window on its target; repairing it ends the window.
-    let (code, body) = http(a, "POST", &format!("{t}/sim/faults"), None, Some(r#"{"fault":"maintenance","target":"acc1"}"#));
+    let (code, body) = http(
+        a,
+        "POST",
+        &format!("{t}/sim/faults"),
+        None,
+        Some(r#"{"fault":"maintenance","target":"acc1"}"#),
+    );
     assert_eq!(code, 201, "{body}");
     let id: Value = serde_json::from_str(&body).unwrap();
     let id = id["id"].as_str().unwrap().to_owned();
     let windows = json(a, &format!("{t}/maintenance"), None).to_string();
     assert!(windows.contains("\"acc1\""), "{windows}");
-    assert_eq!(http(a, "DELETE", &format!("{t}/sim/faults/{id}"), None, None).0, 204);
-    assert_eq!(http(a, "DELETE", &format!("{t}/sim/faults/{id}"), None, None).0, 404);
+    assert_eq!(
+        http(a, "DELETE", &format!("{t}/sim/faults/{id}"), None, None).0,
+        204
+    );
+    assert_eq!(
+        http(a, "DELETE", &format!("{t}/sim/faults/{id}"), None, None).0,
+        404
+    );
     let windows = json(a, &format!("{t}/maintenance"), None).to_string();
     assert!(!windows.contains("\"acc1\""), "{windows}");
     let (code, metrics) = http(a, "GET", "/metrics", None, None);
     assert_eq!(code, 200);
-    assert!(metrics.contains("ispvm_polls_total{tenant=\"demo-isp\",result=\"ok\"}"), "{metrics}");
-    assert!(metrics.contains("ispvm_incidents_open{tenant=\"demo-isp\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("ispvm_polls_total{tenant=\"demo-isp\",result=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ispvm_incidents_open{tenant=\"demo-isp\"} 1"),
+        "{metrics}"
+    );
 
     signal(&agent, "-TERM");
     let status = wait_exit(&mut agent, Duration::from_secs(15));
