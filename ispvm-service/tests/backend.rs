@@ -19,7 +19,7 @@ fn id(s: &str) -> EntityId {
 async fn the_embedded_backend_answers_with_typed_errors() {
     let agent = Agent::start_embedded(Duration::from_secs(1)).await.unwrap();
     let tenant: TenantId = "demo-isp".parse().unwrap();
-    assert_eq!(agent.tenants(), [tenant.clone()]);
+    assert_eq!(agent.tenants(), std::slice::from_ref(&tenant));
     let handle = agent.tenant(&tenant).unwrap();
     tokio::time::timeout(Duration::from_secs(10), handle.changed())
         .await
