@@ -24,12 +24,15 @@
 //! user = "ispvm-ro"
 //! password_env = "ACME_CORE1_PASSWORD"
 //! "#;
-//! let config = Config::parse(text, std::path::Path::new("agent.toml"))?;
-//! assert_eq!(config.tenants[0].routers[0].port(), 8728);
-//!
+//! // Validation reads the secret sources (never their values into an error).
+//! let e = Config::parse(text, std::path::Path::new("agent.toml")).unwrap_err();
+//! assert_eq!(
+//!     e.to_string(),
+//!     "agent.toml:11: key `tenants[0].routers[0].password_env`: environment variable ACME_CORE1_PASSWORD is not set"
+//! );
 //! let bad = text.replace("\"192.0.2.1\"", "5");
 //! let e = Config::parse(&bad, std::path::Path::new("agent.toml")).unwrap_err();
-//! assert!(e.to_string().starts_with("agent.toml:10: key `tenants[0].routers[0].host`: "), "{e}");
+//! assert!(e.to_string().starts_with("agent.toml:9: key `tenants[0].routers[0].host`: "), "{e}");
 //! # Ok::<(), ispvm_service::config::ConfigError>(())
 //! ```
 
@@ -327,7 +330,14 @@ impl Config {
             message: e.message().trim().to_owned(),
         })?;
         let mut config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let key = e.path().to_string();
+            // `Spanned` fields add a private segment to the path: not part of the user's key.
+            let key = e
+                .path()
+                .to_string()
+                .split('.')
+                .filter(|seg| !seg.starts_with("$__"))
+                .collect::<Vec<_>>()
+                .join(".");
             let inner = e.into_inner();
             ConfigError {
                 file: file.to_owned(),

@@ -40,3 +40,8 @@ pub mod tenant;
 
 pub use agent::{Agent, FAULT_MAINTENANCE, ServiceError};
 pub use run::{RunOptions, run};
+
+/// The crate README, compiled as documentation so its example builds.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub mod readme {}

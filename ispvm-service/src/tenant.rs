@@ -542,7 +542,9 @@ impl Actor {
                 let ended = self
                     .windows
                     .iter_mut()
-                    .find(|w| w.kind == kind && w.id == id && w.end > now)
+                    .find(|w| {
+                        w.kind == kind && w.id == id && w.ended_early_at.is_none() && w.end > now
+                    })
                     .map(|w| {
                         w.end = now.max(w.start + chrono::Duration::milliseconds(1));
                         w.ended_early_at = Some(now);
@@ -559,7 +561,7 @@ impl Actor {
                 let mut list: Vec<Window> = self
                     .windows
                     .iter()
-                    .filter(|w| w.kind == kind && w.end > now)
+                    .filter(|w| w.kind == kind && w.ended_early_at.is_none() && w.end > now)
                     .cloned()
                     .collect();
                 list.sort_by_key(|w| w.start);

@@ -163,3 +163,10 @@ fn syntax_errors_name_the_line() {
             .starts_with("/nonexistent/agent.toml:1: key `(file)`: cannot read: ")
     );
 }
+
+#[test]
+fn a_wrong_type_in_a_spanned_field_names_the_users_key() {
+    let (line, key, msg) = fault(&GOOD.replace("host = \"192.0.2.1\"", "host = 5"));
+    assert_eq!((line, key.as_str()), (13, "tenants[0].routers[0].host"));
+    assert!(msg.starts_with("invalid type: integer `5`"), "{msg}");
+}
