@@ -1,4 +1,4 @@
-//! Conformance of `ispvm-analyze` with the scenario contract (`shared/spec/scenario.md`).
+//! Conformance of `ispvm-analyze` with the scenario contract (`docs/spec/scenario.md`).
 //!
 //! Runs the real binary on every scenario of `examples/scenarios/` and compares the whole output
 //! with the committed `tests/conformance/<case>/expected.json` and `expected.txt`; runs it on every

@@ -1,5 +1,5 @@
 //! End to end: the real `ispvm-poll` binary against the real `ispvm-sim` binary on loopback
-//! (contract: `shared/spec/routeros.md`). TCP and TLS, v6 and v7, wrong password and
+//! (contract: `docs/spec/routeros.md`). TCP and TLS, v6 and v7, wrong password and
 //! unreachable port (exit 3), bad arguments (exit 2), non-UTF-8 words.
 
 use std::collections::BTreeMap;

@@ -4,6 +4,7 @@
 //! named by the registry in `ispvm-schemas` (which also offers a conformance kit to check an
 //! adapter's output). `ispvm-routeros` is the reference implementation.
 
+use crate::ErrorCause;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -91,6 +92,9 @@ pub enum AdapterError {
         device: String,
         /// What went wrong (never contains credentials).
         reason: String,
+        /// The underlying error (the client's, down to the `io::Error`), when there is one.
+        #[source]
+        source: Option<ErrorCause>,
     },
     /// The device refused the credentials.
     #[error("device {device} refused the login")]
@@ -113,7 +117,48 @@ pub enum AdapterError {
         device: String,
         /// What was wrong.
         message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<ErrorCause>,
     },
+}
+
+impl AdapterError {
+    /// [`AdapterError::Unreachable`] caused by `error` (its text becomes the reason, the error
+    /// itself the [`source`](std::error::Error::source)).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::error::Error as _;
+    /// use ispvm_model::AdapterError;
+    /// let e = AdapterError::unreachable("agg1", std::io::Error::other("connection refused"));
+    /// assert_eq!(e.to_string(), "device agg1 unreachable: connection refused");
+    /// assert_eq!(e.source().unwrap().to_string(), "connection refused");
+    /// ```
+    #[must_use]
+    pub fn unreachable(
+        device: impl Into<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AdapterError::Unreachable {
+            device: device.into(),
+            reason: error.to_string(),
+            source: Some(ErrorCause::new(error)),
+        }
+    }
+
+    /// [`AdapterError::Protocol`] caused by `error`.
+    #[must_use]
+    pub fn protocol(
+        device: impl Into<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AdapterError::Protocol {
+            device: device.into(),
+            message: error.to_string(),
+            source: Some(ErrorCause::new(error)),
+        }
+    }
 }
 
 /// A vendor's way to identify a device and collect canonical samples and events from it.

@@ -12,20 +12,22 @@ use serde::{Deserialize, Serialize};
 
 /// Longest identifier accepted, in bytes (UTF-8).
 pub const MAX_ID_LEN: usize = 256;
+/// Longest [`Label`] accepted, in bytes (UTF-8).
+pub const MAX_LABEL_LEN: usize = 128;
 
-/// Why a string was refused as an identifier.
+/// Why a string was refused as an identifier or a [`Label`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IdError {
     /// The identifier is the empty string.
     #[error("identifier is empty")]
     Empty,
-    /// The identifier is longer than [`MAX_ID_LEN`] bytes.
+    /// The identifier is longer than its limit ([`MAX_ID_LEN`], [`MAX_LABEL_LEN`]) in bytes.
     #[error("identifier is {len} bytes long, the limit is {max}")]
     TooLong {
         /// Length of the refused identifier in bytes.
         len: usize,
-        /// The limit, [`MAX_ID_LEN`].
+        /// The limit, [`MAX_ID_LEN`] or [`MAX_LABEL_LEN`].
         max: usize,
     },
     /// The identifier contains a control character (newline, NUL, escape...).
@@ -38,15 +40,12 @@ pub enum IdError {
     },
 }
 
-fn validate(s: &str) -> Result<(), IdError> {
+fn validate(s: &str, max: usize) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
-    if s.len() > MAX_ID_LEN {
-        return Err(IdError::TooLong {
-            len: s.len(),
-            max: MAX_ID_LEN,
-        });
+    if s.len() > max {
+        return Err(IdError::TooLong { len: s.len(), max });
     }
     if let Some((position, c)) = s.char_indices().find(|(_, c)| c.is_control()) {
         return Err(IdError::ControlCharacter {
@@ -58,7 +57,7 @@ fn validate(s: &str) -> Result<(), IdError> {
 }
 
 macro_rules! validated_id {
-    ($(#[$meta:meta])* $name:ident, $schema_name:literal) => {
+    ($(#[$meta:meta])* $name:ident, $schema_name:literal, $max:ident, $max_text:literal) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -71,7 +70,7 @@ macro_rules! validated_id {
             /// [`IdError`] when the value is empty, too long or holds a control character.
             pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
                 let value = value.into();
-                validate(&value)?;
+                validate(&value, $max)?;
                 Ok(Self(value.into_boxed_str()))
             }
 
@@ -155,9 +154,9 @@ macro_rules! validated_id {
                 schemars::json_schema!({
                     "type": "string",
                     "minLength": 1,
-                    "maxLength": MAX_ID_LEN,
+                    "maxLength": $max,
                     "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
-                    "description": concat!(stringify!($name), ": non-empty, at most 256 bytes, no control characters.")
+                    "description": concat!(stringify!($name), ": non-empty, at most ", $max_text, " bytes, no control characters.")
                 })
             }
         }
@@ -177,7 +176,9 @@ validated_id!(
     /// assert!(TenantId::new("").is_err());
     /// ```
     TenantId,
-    "TenantId"
+    "TenantId",
+    MAX_ID_LEN,
+    "256"
 );
 
 validated_id!(
@@ -194,8 +195,206 @@ validated_id!(
     /// assert!(matches!(EntityId::new("bad\nid"), Err(IdError::ControlCharacter { .. })));
     /// ```
     EntityId,
-    "EntityId"
+    "EntityId",
+    MAX_ID_LEN,
+    "256"
 );
+
+validated_id!(
+    /// A short validated text value: non-empty, at most [`MAX_LABEL_LEN`] bytes, no control
+    /// characters. The one type for names that come from devices or users and end up in
+    /// labels, logs and documents (a plan or PPP profile name, a session key on a device).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::{IdError, Label, MAX_LABEL_LEN};
+    /// let plan: Label = "business".parse()?;
+    /// assert_eq!(plan.as_str(), "business");
+    /// assert_eq!(Label::new(""), Err(IdError::Empty));
+    /// assert!(matches!(Label::new("x".repeat(MAX_LABEL_LEN + 1)), Err(IdError::TooLong { .. })));
+    /// # Ok::<(), IdError>(())
+    /// ```
+    Label,
+    "Label",
+    MAX_LABEL_LEN,
+    "128"
+);
+
+/// What an [`EntityId`] says about itself through the path conventions of device-found entities.
+///
+/// A device is `DEV`; what was found on it is `DEV/IFNAME` (an interface), `DEV/bgp/REMOTE`
+/// (a BGP session), `DEV/ospf/ROUTER-ID` (an OSPF adjacency) or `DEV/radius/SERVER` (the
+/// device's RADIUS client entry for one server). Ids without a `/` are plain entities (a device,
+/// a link, a site...). The device part ends at the first `/`.
+///
+/// # Examples
+/// ```
+/// use ispvm_model::{EntityId, IdPath};
+/// let agg1: EntityId = "agg1".parse()?;
+/// let peer = agg1.bgp_session("192.0.2.1")?;
+/// assert_eq!(peer, "agg1/bgp/192.0.2.1");
+/// assert_eq!(peer.path(), IdPath::BgpSession { device: "agg1", remote: "192.0.2.1" });
+/// assert_eq!(peer.device(), "agg1");
+/// assert_eq!(agg1.path(), IdPath::Plain("agg1"));
+/// # Ok::<(), ispvm_model::IdError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IdPath<'a> {
+    /// No `/`: a device or any other top-level entity.
+    Plain(&'a str),
+    /// `DEV/IFNAME` (also any child that matches no other convention).
+    Interface {
+        /// The device part.
+        device: &'a str,
+        /// Everything after the device and its `/`.
+        name: &'a str,
+    },
+    /// `DEV/bgp/REMOTE-ADDRESS`.
+    BgpSession {
+        /// The device part.
+        device: &'a str,
+        /// The peer's remote address.
+        remote: &'a str,
+    },
+    /// `DEV/ospf/ROUTER-ID`.
+    OspfAdjacency {
+        /// The device part.
+        device: &'a str,
+        /// The neighbour's router id.
+        router_id: &'a str,
+    },
+    /// `DEV/radius/SERVER-ADDRESS`.
+    RadiusClient {
+        /// The device part.
+        device: &'a str,
+        /// The RADIUS server's address.
+        server: &'a str,
+    },
+}
+
+impl EntityId {
+    /// Separator between the parts of a child id.
+    pub const SEPARATOR: char = '/';
+    /// Path segment of BGP sessions (`DEV/bgp/REMOTE`).
+    pub const BGP: &'static str = "bgp";
+    /// Path segment of OSPF adjacencies (`DEV/ospf/ROUTER-ID`).
+    pub const OSPF: &'static str = "ospf";
+    /// Path segment of a device's RADIUS client entries (`DEV/radius/SERVER`).
+    pub const RADIUS: &'static str = "radius";
+
+    /// The id of something found on this entity: `SELF/part` (an interface, for a device).
+    ///
+    /// # Errors
+    /// [`IdError`] when the result is not a valid id (too long, control character in `part`,
+    /// empty `part`).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::EntityId;
+    /// let dev: EntityId = "agg1".parse()?;
+    /// assert_eq!(dev.child("ether1")?, "agg1/ether1");
+    /// assert!(dev.child("").is_err());
+    /// # Ok::<(), ispvm_model::IdError>(())
+    /// ```
+    pub fn child(&self, part: &str) -> Result<EntityId, IdError> {
+        self.child_path(&[part])
+    }
+
+    /// The id `SELF/part1/part2/...`.
+    ///
+    /// # Errors
+    /// [`IdError`] when the result is not a valid id, or [`IdError::Empty`] when a part is empty.
+    pub fn child_path(&self, parts: &[&str]) -> Result<EntityId, IdError> {
+        if parts.is_empty() || parts.iter().any(|p| p.is_empty()) {
+            return Err(IdError::Empty);
+        }
+        let mut id =
+            String::with_capacity(self.0.len() + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+        id.push_str(&self.0);
+        for p in parts {
+            id.push(Self::SEPARATOR);
+            id.push_str(p);
+        }
+        EntityId::new(id)
+    }
+
+    /// `SELF/bgp/REMOTE`: the BGP session of this device with `remote`.
+    ///
+    /// # Errors
+    /// As [`EntityId::child`].
+    pub fn bgp_session(&self, remote: &str) -> Result<EntityId, IdError> {
+        self.child_path(&[Self::BGP, remote])
+    }
+
+    /// `SELF/ospf/ROUTER-ID`: the OSPF adjacency of this device with `router_id`.
+    ///
+    /// # Errors
+    /// As [`EntityId::child`].
+    pub fn ospf_adjacency(&self, router_id: &str) -> Result<EntityId, IdError> {
+        self.child_path(&[Self::OSPF, router_id])
+    }
+
+    /// `SELF/radius/SERVER`: this device's RADIUS client entry for `server`.
+    ///
+    /// # Errors
+    /// As [`EntityId::child`].
+    pub fn radius_client(&self, server: &str) -> Result<EntityId, IdError> {
+        self.child_path(&[Self::RADIUS, server])
+    }
+
+    /// The device part: everything before the first `/`, or the whole id.
+    #[must_use]
+    pub fn device(&self) -> &str {
+        self.parent_device().unwrap_or(&self.0)
+    }
+
+    /// The device this entity was found on (the part before the first `/`), `None` for an id
+    /// without `/`.
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::EntityId;
+    /// let port: EntityId = "agg1/ether1".parse()?;
+    /// assert_eq!(port.parent_device(), Some("agg1"));
+    /// assert_eq!("agg1".parse::<EntityId>()?.parent_device(), None);
+    /// # Ok::<(), ispvm_model::IdError>(())
+    /// ```
+    #[must_use]
+    pub fn parent_device(&self) -> Option<&str> {
+        self.0.split_once(Self::SEPARATOR).map(|(head, _)| head)
+    }
+
+    /// Whether this id is below `ancestor` (`ANCESTOR/...`).
+    #[must_use]
+    pub fn is_below(&self, ancestor: &EntityId) -> bool {
+        self.0
+            .strip_prefix(&*ancestor.0)
+            .is_some_and(|rest| rest.starts_with(Self::SEPARATOR))
+    }
+
+    /// The id read through the path conventions (see [`IdPath`]).
+    #[must_use]
+    pub fn path(&self) -> IdPath<'_> {
+        let Some((device, rest)) = self.0.split_once(Self::SEPARATOR) else {
+            return IdPath::Plain(&self.0);
+        };
+        let under = |segment: &str| {
+            rest.strip_prefix(segment)
+                .and_then(|r| r.strip_prefix(Self::SEPARATOR))
+                .filter(|r| !r.is_empty())
+        };
+        if let Some(remote) = under(Self::BGP) {
+            IdPath::BgpSession { device, remote }
+        } else if let Some(router_id) = under(Self::OSPF) {
+            IdPath::OspfAdjacency { device, router_id }
+        } else if let Some(server) = under(Self::RADIUS) {
+            IdPath::RadiusClient { device, server }
+        } else {
+            IdPath::Interface { device, name: rest }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -220,6 +419,73 @@ mod tests {
             })
         );
         assert!(EntityId::new("pop-north/agg1 ether1 ü").is_ok());
+    }
+
+    #[test]
+    fn paths() {
+        let dev = EntityId::new("agg1").unwrap();
+        assert_eq!(dev.child("ether1").unwrap(), "agg1/ether1");
+        assert_eq!(
+            dev.ospf_adjacency("10.0.0.1").unwrap(),
+            "agg1/ospf/10.0.0.1"
+        );
+        assert_eq!(
+            dev.radius_client("10.0.0.5").unwrap(),
+            "agg1/radius/10.0.0.5"
+        );
+        assert_eq!(
+            dev.child("a\nb"),
+            Err(IdError::ControlCharacter {
+                code: 10,
+                position: 6
+            })
+        );
+        assert_eq!(dev.child(""), Err(IdError::Empty));
+        assert!(matches!(
+            dev.child(&"x".repeat(MAX_ID_LEN)),
+            Err(IdError::TooLong { .. })
+        ));
+        let p = |s: &str| EntityId::new(s).unwrap();
+        assert_eq!(
+            p("a/b/c").path(),
+            IdPath::Interface {
+                device: "a",
+                name: "b/c"
+            }
+        );
+        assert_eq!(
+            p("a/bgp").path(),
+            IdPath::Interface {
+                device: "a",
+                name: "bgp"
+            }
+        );
+        assert_eq!(
+            p("a/bgp/").path(),
+            IdPath::Interface {
+                device: "a",
+                name: "bgp/"
+            }
+        );
+        assert_eq!(
+            p("a/bgpx/1").path(),
+            IdPath::Interface {
+                device: "a",
+                name: "bgpx/1"
+            }
+        );
+        assert_eq!(
+            p("a/radius/10.0.0.5").path(),
+            IdPath::RadiusClient {
+                device: "a",
+                server: "10.0.0.5"
+            }
+        );
+        assert_eq!(p("a/ospf/1.1.1.1").device(), "a");
+        assert_eq!(p("a").device(), "a");
+        assert!(p("a/x").is_below(&p("a")));
+        assert!(!p("ab/x").is_below(&p("a")));
+        assert!(!p("a").is_below(&p("a")));
     }
 
     #[test]

@@ -146,6 +146,37 @@ impl Confidence {
     pub fn get(self) -> f64 {
         self.0
     }
+
+    /// Most a single evidence item can contribute (never 1.0 from one signal).
+    pub const SINGLE_SIGNAL_CAP: f64 = 0.8;
+    /// Half-saturation constant of the weight -> probability map.
+    pub const HALF_SATURATION: f64 = 5.0;
+
+    /// The one confidence formula of ispvm, shared by the RCA engine and the PPPoE incident
+    /// classifier: each evidence weight `w` gives `p = 0.8 * w / (w + 5)` (negative and
+    /// non-finite weights count as 0), independent items combine as `1 - prod(1 - p)`, the
+    /// result is multiplied by `factor` (1.0 for none; the classifier lowers it for unknown or
+    /// ambiguous context), rounded to 3 decimals and kept in `[0.01, 0.99]` ([`Self::saturating`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::Confidence;
+    /// let one = Confidence::from_weights([10.0], 1.0).get();
+    /// assert_eq!(one, 0.533);
+    /// assert!(Confidence::from_weights([1e9], 1.0).get() <= Confidence::SINGLE_SIGNAL_CAP);
+    /// assert!(Confidence::from_weights([10.0, 7.0], 1.0).get() > one); // corroboration
+    /// assert_eq!(Confidence::from_weights([10.0], 0.5).get(), 0.267);
+    /// ```
+    #[must_use]
+    pub fn from_weights(weights: impl IntoIterator<Item = f64>, factor: f64) -> Self {
+        let mut miss = 1.0;
+        for w in weights {
+            let w = if w.is_finite() { w.max(0.0) } else { 0.0 };
+            miss *= 1.0 - Self::SINGLE_SIGNAL_CAP * w / (w + Self::HALF_SATURATION);
+        }
+        let c = ((1.0 - miss) * factor * 1000.0).round() / 1000.0;
+        Self::saturating(c)
+    }
 }
 
 impl TryFrom<f64> for Confidence {

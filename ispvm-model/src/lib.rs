@@ -35,6 +35,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
+mod cause;
 mod dependency;
 mod entity;
 mod id;
@@ -43,13 +44,15 @@ mod ingest;
 mod maintenance;
 pub mod names;
 mod observation;
+mod secret;
 mod subscribers;
 mod topology;
 
 pub use adapter::{AdapterError, Collection, DeviceAdapter, DeviceIdentity};
+pub use cause::ErrorCause;
 pub use dependency::{DependencyGroup, GroupFormatError, GroupMode};
 pub use entity::{Entity, EntityKind, Role};
-pub use id::{EntityId, IdError, MAX_ID_LEN, TenantId};
+pub use id::{EntityId, IdError, IdPath, Label, MAX_ID_LEN, MAX_LABEL_LEN, TenantId};
 pub use incident::{
     CauseKind, CauseRole, Confidence, ConfidenceError, EntityReport, EntityStatus, Evidence,
     Incident, RootCause,
@@ -57,6 +60,7 @@ pub use incident::{
 pub use ingest::{Event, Quality, Sample, SampleValue, Severity};
 pub use maintenance::{MaintenanceError, MaintenanceWindow};
 pub use observation::{Observation, ObservationError, ObservationValue, Signal, SignalState};
+pub use secret::Secret;
 pub use subscribers::{SessionAssessment, SessionReading, SubscriberImpact};
 pub use topology::{GroupRef, Topology, TopologyBuilder, TopologyError};
 

@@ -4,6 +4,7 @@
 //! Counters only grow; a counter that goes down means the router restarted or the counters were
 //! reset, and the delta is then the new value itself (counted since the reset).
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -162,10 +163,10 @@ pub enum AuthError {
 }
 
 const METRICS: [&str; 4] = [
-    "radius.requests_total",
-    "radius.accepts_total",
-    "radius.rejects_total",
-    "radius.timeouts_total",
+    names::RADIUS_REQUESTS_TOTAL,
+    names::RADIUS_ACCEPTS_TOTAL,
+    names::RADIUS_REJECTS_TOTAL,
+    names::RADIUS_TIMEOUTS_TOTAL,
 ];
 
 /// Groups `radius.*_total` samples by entity and time into counters, ignoring other metrics.

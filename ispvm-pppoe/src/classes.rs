@@ -27,11 +27,12 @@
 //!   multiplied by 0.7;
 //! - the result is kept in `[0.01, 0.95]`.
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ispvm_model::{
-    CauseKind, CauseRole, Confidence, EntityId, Evidence, RootCause, Sample, SessionReading,
+    CauseKind, CauseRole, Confidence, EntityId, Evidence, IdPath, RootCause, Sample, SessionReading,
 };
 use serde::{Deserialize, Serialize};
 
@@ -295,7 +296,6 @@ impl ConcentratorSignals {
         radius_servers: &[EntityId],
     ) -> Self {
         let mut s = Self::new();
-        let prefix = format!("{}/radius/", concentrator.as_str());
         let mut counters = Vec::new();
         let mut ordered: Vec<&Sample> = samples.iter().collect();
         ordered.sort_by_key(|x| x.ts);
@@ -305,29 +305,32 @@ impl ConcentratorSignals {
             };
             let p = Point::new(x.ts, v);
             let own = &x.entity_id == concentrator;
-            let radius =
-                x.entity_id.as_str().starts_with(&prefix) || radius_servers.contains(&x.entity_id);
+            let client = matches!(
+                x.entity_id.path(),
+                IdPath::RadiusClient { device, .. } if device == concentrator.as_str()
+            );
+            let radius = client || radius_servers.contains(&x.entity_id);
             match x.metric_name.as_str() {
-                "pppoe.sessions.active" if own => {
+                names::PPPOE_SESSIONS_ACTIVE if own => {
                     s.sessions.push(SessionReading::new(x.ts, v));
                 }
-                "pppoe.sessions.churn_per_min" if own => s.churn_per_min.push(p),
-                "device.up" if own => s.reachable.push(p),
-                "device.cpu_pct" if own => s.cpu_pct.push(p),
-                "probe.ping.rtt_ms" if own => s.rtt_ms.push(p),
-                "probe.ping.loss_pct" if own => s.loss_pct.push(p),
-                "radius.up" if radius => {
+                names::PPPOE_SESSIONS_CHURN_PER_MIN if own => s.churn_per_min.push(p),
+                names::DEVICE_UP if own => s.reachable.push(p),
+                names::DEVICE_CPU_PCT if own => s.cpu_pct.push(p),
+                names::PROBE_PING_RTT_MS if own => s.rtt_ms.push(p),
+                names::PROBE_PING_LOSS_PCT if own => s.loss_pct.push(p),
+                names::RADIUS_UP if radius => {
                     s.radius_up.entry(x.entity_id.clone()).or_default().push(p);
                 }
-                "radius.requests_total"
-                | "radius.accepts_total"
-                | "radius.rejects_total"
-                | "radius.timeouts_total"
-                    if x.entity_id.as_str().starts_with(&prefix) =>
+                names::RADIUS_REQUESTS_TOTAL
+                | names::RADIUS_ACCEPTS_TOTAL
+                | names::RADIUS_REJECTS_TOTAL
+                | names::RADIUS_TIMEOUTS_TOTAL
+                    if client =>
                 {
                     counters.push(x.clone());
                 }
-                "interface.utilization_pct" if uplinks.contains(&x.entity_id) => {
+                names::INTERFACE_UTILIZATION_PCT if uplinks.contains(&x.entity_id) => {
                     s.uplink_util_pct
                         .entry(x.entity_id.clone())
                         .or_default()
@@ -443,10 +446,10 @@ fn judge(
     })
 }
 
-/// Half-saturation constant of the weight -> probability map (as in the RCA engine).
-const HALF_SATURATION: f64 = 5.0;
-/// Most one evidence item contributes.
-const SINGLE_SIGNAL_CAP: f64 = 0.8;
+/// The evidence signal of a RADIUS authentication failure rate (derived from the
+/// `radius.*_total` counters; not a registry name, it is never emitted as a sample).
+pub const AUTH_FAILURE_SIGNAL: &str = "radius.failure_rate";
+
 /// Factor per unknown context signal or thin recent value.
 const UNKNOWN_FACTOR: f64 = 0.85;
 /// Factor when two classes fit at once.
@@ -454,18 +457,10 @@ const AMBIGUOUS_FACTOR: f64 = 0.7;
 /// Highest confidence the classifier ever reports.
 const MAX_CONFIDENCE: f64 = 0.95;
 
+/// [`Confidence::from_weights`] (the formula the RCA engine uses), capped at [`MAX_CONFIDENCE`].
 fn combine(evidence: &[Evidence], factor: f64) -> Confidence {
-    let mut miss = 1.0;
-    for e in evidence {
-        let w = if e.weight.is_finite() {
-            e.weight.max(0.0)
-        } else {
-            0.0
-        };
-        miss *= 1.0 - SINGLE_SIGNAL_CAP * w / (w + HALF_SATURATION);
-    }
-    let c = ((1.0 - miss) * factor * 1000.0).round() / 1000.0;
-    Confidence::saturating(c.min(MAX_CONFIDENCE))
+    let c = Confidence::from_weights(evidence.iter().map(|e| e.weight), factor);
+    Confidence::saturating(c.get().min(MAX_CONFIDENCE))
 }
 
 /// Evidence weights (the RCA engine's scale).
@@ -577,7 +572,7 @@ impl View<'_> {
         let mut out = Vec::new();
         if let Some(r) = self.reachable.filter(|r| r.recent < 0.5) {
             out.push(ev(
-                "device.up",
+                names::DEVICE_UP,
                 &r,
                 weight::UNREACHABLE,
                 "the concentrator does not answer its management API".into(),
@@ -588,7 +583,7 @@ impl View<'_> {
             .filter(|l| l.recent >= self.cfg.loss_unreachable_pct)
         {
             out.push(ev(
-                "probe.ping.loss_pct",
+                names::PROBE_PING_LOSS_PCT,
                 &l,
                 weight::PING_LOSS,
                 format!("{:.0}% ping loss to the concentrator", l.recent),
@@ -633,7 +628,7 @@ impl View<'_> {
                     ),
                 };
                 out.push(
-                    Evidence::metric("radius.failure_rate", a.rate, a.at, weight::AUTH_FAILURES)
+                    Evidence::metric(AUTH_FAILURE_SIGNAL, a.rate, a.at, weight::AUTH_FAILURES)
                         .with_source(SOURCE)
                         .with_note(note),
                 );
@@ -641,7 +636,7 @@ impl View<'_> {
         }
         if let Some((server, r)) = &self.radius_down {
             out.push(ev(
-                "radius.up",
+                names::RADIUS_UP,
                 r,
                 weight::RADIUS_DOWN,
                 format!("RADIUS server {server} does not answer Status-Server"),
@@ -733,7 +728,7 @@ pub fn classify(
         let mut factor = 1.0;
         if let Some((s, b)) = near_zero {
             evidence.push(ev(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 &s,
                 weight::SESSION_DROP,
                 format!("sessions fell from about {b:.0} to {:.0}", s.recent),
@@ -773,7 +768,7 @@ pub fn classify(
             let b = c.baseline.unwrap_or(0.0);
             if c.recent >= (b * cfg.churn_factor).max(b + cfg.churn_min_per_min) {
                 symptoms.push(ev(
-                    "pppoe.sessions.churn_per_min",
+                    names::PPPOE_SESSIONS_CHURN_PER_MIN,
                     &c,
                     weight::CHURN_UP,
                     format!("churn {:.0}/min, usually {b:.0}/min", c.recent),
@@ -782,7 +777,7 @@ pub fn classify(
         }
         if let Some((s, b)) = view.sessions_dropped() {
             symptoms.push(ev(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 &s,
                 weight::SESSION_DROP,
                 format!(
@@ -791,7 +786,7 @@ pub fn classify(
                 ),
             ));
         }
-        let auth_symptom = radius.iter().any(|e| e.signal == "radius.failure_rate");
+        let auth_symptom = radius.iter().any(|e| e.signal == AUTH_FAILURE_SIGNAL);
         if !symptoms.is_empty() || auth_symptom {
             let mut factor = 1.0;
             if view.cpu.is_none() {
@@ -832,14 +827,14 @@ pub fn classify(
         let mut evidence = Vec::new();
         if let Some(c) = view.cpu {
             evidence.push(ev(
-                "device.cpu_pct",
+                names::DEVICE_CPU_PCT,
                 &c,
                 weight::CPU_HIGH,
                 format!("CPU at {:.0}%", c.recent),
             ));
         }
         evidence.push(ev(
-            "probe.ping.rtt_ms",
+            names::PROBE_PING_RTT_MS,
             &r,
             weight::LATENCY_UP,
             format!("latency {:.0} ms, usually {b:.0} ms", r.recent),
@@ -857,14 +852,14 @@ pub fn classify(
     let mut congestion_case = None;
     if let Some((uplink, u)) = util_high {
         let mut evidence = vec![ev(
-            "interface.utilization_pct",
+            names::INTERFACE_UTILIZATION_PCT,
             u,
             weight::UTIL_HIGH,
             format!("uplink {uplink} at {:.0}%", u.recent),
         )];
         if let Some((l, b)) = loss {
             evidence.push(ev(
-                "probe.ping.loss_pct",
+                names::PROBE_PING_LOSS_PCT,
                 &l,
                 weight::LOSS_UP,
                 format!("loss {:.1}%, usually {b:.1}%", l.recent),
@@ -872,7 +867,7 @@ pub fn classify(
         }
         if let Some((r, b)) = latency {
             evidence.push(ev(
-                "probe.ping.rtt_ms",
+                names::PROBE_PING_RTT_MS,
                 &r,
                 weight::LATENCY_UP,
                 format!("latency {:.0} ms, usually {b:.0} ms", r.recent),

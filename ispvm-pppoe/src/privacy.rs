@@ -16,6 +16,7 @@
 //! - [`SubscriberStore`] keeps subscriber events for a bounded time ([`RetentionPolicy`]); a purge
 //!   removes every event older than the retention, whatever order events arrived in.
 
+use ispvm_model::Secret;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -61,7 +62,10 @@ pub enum PrivacyError {
 /// assert!(SubscriberSecret::new(b"short".to_vec()).is_err());
 /// # Ok::<(), ispvm_pppoe::privacy::PrivacyError>(())
 /// ```
-pub struct SubscriberSecret(Box<[u8]>);
+///
+/// Storage, redaction and zeroizing on drop are those of [`ispvm_model::Secret`]; this type adds
+/// the key length rules.
+pub struct SubscriberSecret(Secret);
 
 impl SubscriberSecret {
     /// Wraps raw key bytes.
@@ -76,7 +80,7 @@ impl SubscriberSecret {
         if len > MAX_SECRET_LEN {
             return Err(PrivacyError::SecretTooLong { len });
         }
-        Ok(Self(bytes.into_boxed_slice()))
+        Ok(Self(Secret::new(bytes)))
     }
 
     /// Decodes a hex-encoded key (as kept in a secrets store or an environment variable).
@@ -90,22 +94,13 @@ impl SubscriberSecret {
     /// A fresh random 32-byte key (from the operating system's CSPRNG via `rand`).
     #[must_use]
     pub fn generate() -> Self {
-        Self(rand::random::<[u8; 32]>().to_vec().into_boxed_slice())
+        Self(Secret::new(rand::random::<[u8; 32]>().to_vec()))
     }
 }
 
 impl fmt::Debug for SubscriberSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SubscriberSecret(<redacted>)")
-    }
-}
-
-impl Drop for SubscriberSecret {
-    fn drop(&mut self) {
-        // Best effort: overwrite the key before the memory is returned.
-        for b in self.0.iter_mut() {
-            *b = 0;
-        }
     }
 }
 
@@ -166,7 +161,7 @@ impl SubscriberHasher {
     #[must_use]
     pub fn new(tenant: TenantId, secret: &SubscriberSecret) -> Self {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
-        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&secret.0)
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(secret.0.expose())
             .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
         Self { tenant, keyed }
     }

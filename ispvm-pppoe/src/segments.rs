@@ -3,13 +3,34 @@
 //! Phase 2 of the impact model: "3150 subscribers lost" becomes "2900 on 10M, 250 business".
 //! A [`SegmentCounts`] is only numbers per [`PlanName`]; nothing in it identifies a subscriber.
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use ispvm_model::{EntityId, EntityKind, Sample, SampleValue};
 use serde::{Deserialize, Serialize};
 
-use crate::session::PlanName;
+use crate::session::{PlanName, SessionSnapshot};
+
+impl SessionSnapshot {
+    /// Active sessions per plan; sessions without a known plan are counted in
+    /// [`SegmentCounts::unassigned`].
+    #[must_use]
+    pub fn segments(&self) -> SegmentCounts {
+        let mut by_plan: BTreeMap<PlanName, u64> = BTreeMap::new();
+        let mut unassigned = 0u64;
+        for s in self.sessions() {
+            match &s.plan {
+                Some(p) => *by_plan.entry(p.clone()).or_insert(0) += 1,
+                None => unassigned += 1,
+            }
+        }
+        SegmentCounts {
+            by_plan,
+            unassigned,
+        }
+    }
+}
 
 /// Active sessions per plan at one time.
 ///
@@ -32,13 +53,6 @@ pub struct SegmentCounts {
 }
 
 impl SegmentCounts {
-    pub(crate) fn from_parts(by_plan: BTreeMap<PlanName, u64>, unassigned: u64) -> Self {
-        Self {
-            by_plan,
-            unassigned,
-        }
-    }
-
     /// Counts from `(plan, sessions)` pairs (a repeated plan adds up).
     ///
     /// # Errors
@@ -110,7 +124,7 @@ impl SegmentCounts {
                 let v = n as f64;
                 Sample::new(
                     at,
-                    "pppoe.sessions.by_profile",
+                    names::PPPOE_SESSIONS_BY_PROFILE,
                     EntityKind::PppoeConcentrator,
                     concentrator.clone(),
                     SampleValue::Num(v),

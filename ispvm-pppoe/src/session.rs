@@ -10,14 +10,14 @@
 //! concentrator where 300 sessions dropped while 300 others connected shows churn 600, not 0.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use ispvm_model::{IdError, Label};
 use serde::{Deserialize, Serialize};
 
-/// Longest session key or plan name accepted, in bytes.
-pub const MAX_LABEL_LEN: usize = 128;
+/// Longest session key or plan name accepted, in bytes (that of [`Label`]).
+pub const MAX_LABEL_LEN: usize = ispvm_model::MAX_LABEL_LEN;
 
 /// Why a session key, a plan name or a snapshot was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,17 +53,15 @@ pub enum SessionError {
     },
 }
 
-fn validate(what: &'static str, s: &str) -> Result<(), SessionError> {
-    if s.is_empty() {
-        return Err(SessionError::Empty { what });
-    }
-    if s.len() > MAX_LABEL_LEN {
-        return Err(SessionError::TooLong { what, len: s.len() });
-    }
-    if let Some((position, _)) = s.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(SessionError::ControlCharacter { what, position });
-    }
-    Ok(())
+/// The validation of [`Label`], with `what` named in the error.
+fn validate(what: &'static str, value: String) -> Result<Label, SessionError> {
+    Label::new(value).map_err(|e| match e {
+        IdError::TooLong { len, .. } => SessionError::TooLong { what, len },
+        IdError::ControlCharacter { position, .. } => {
+            SessionError::ControlCharacter { what, position }
+        }
+        _ => SessionError::Empty { what },
+    })
 }
 
 macro_rules! label_type {
@@ -71,7 +69,7 @@ macro_rules! label_type {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(Label);
 
         impl $name {
             /// Validates and wraps `value` (non-empty, at most [`MAX_LABEL_LEN`] bytes, no
@@ -80,27 +78,31 @@ macro_rules! label_type {
             /// # Errors
             /// [`SessionError`] when the value is empty, too long or holds a control character.
             pub fn new(value: impl Into<String>) -> Result<Self, SessionError> {
-                let value = value.into();
-                validate($what, &value)?;
-                Ok(Self(value.into_boxed_str()))
+                validate($what, value.into()).map(Self)
             }
 
             /// The value as a string slice.
             #[must_use]
             pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
+
+            /// The validated [`Label`] inside.
+            #[must_use]
+            pub fn as_label(&self) -> &Label {
                 &self.0
             }
         }
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&*self.0, f)
+                fmt::Debug::fmt(&self.0, f)
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.0.as_str())
             }
         }
 
@@ -120,7 +122,7 @@ macro_rules! label_type {
 
         impl From<$name> for String {
             fn from(v: $name) -> String {
-                v.0.into_string()
+                v.0.into()
             }
         }
     };
@@ -242,21 +244,6 @@ impl SessionSnapshot {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.sessions.is_empty()
-    }
-
-    /// Active sessions per plan; sessions without a known plan are counted in
-    /// [`SegmentCounts::unassigned`](crate::segments::SegmentCounts::unassigned).
-    #[must_use]
-    pub fn segments(&self) -> crate::segments::SegmentCounts {
-        let mut by_plan: BTreeMap<PlanName, u64> = BTreeMap::new();
-        let mut unassigned = 0u64;
-        for s in &self.sessions {
-            match &s.plan {
-                Some(p) => *by_plan.entry(p.clone()).or_insert(0) += 1,
-                None => unassigned += 1,
-            }
-        }
-        crate::segments::SegmentCounts::from_parts(by_plan, unassigned)
     }
 
     /// Compares this snapshot (the earlier one) with `later`, by session key, in one linear

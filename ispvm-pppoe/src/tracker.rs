@@ -8,6 +8,7 @@
 //! `pppoe.sessions.disconnects_total`) and, when a significant drop starts, one
 //! `pppoe.sessions.dropped` event.
 
+use ispvm_model::names;
 use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
@@ -232,9 +233,11 @@ impl ConcentratorTracker {
                 SOURCE,
             )
         };
-        update
-            .samples
-            .push(s("pppoe.sessions.active", "1", num(snapshot.len() as u64)));
+        update.samples.push(s(
+            names::PPPOE_SESSIONS_ACTIVE,
+            "1",
+            num(snapshot.len() as u64),
+        ));
         update
             .samples
             .extend(snapshot.segments().to_samples(&self.id, at));
@@ -253,7 +256,7 @@ impl ConcentratorTracker {
                     self.churn.pop_front();
                 }
                 update.samples.push(s(
-                    "pppoe.sessions.churn_per_min",
+                    names::PPPOE_SESSIONS_CHURN_PER_MIN,
                     "1/min",
                     SampleValue::Num(churn),
                 ));
@@ -261,12 +264,12 @@ impl ConcentratorTracker {
             update.diff = Some(diff);
         }
         update.samples.push(s(
-            "pppoe.sessions.connects_total",
+            names::PPPOE_SESSIONS_CONNECTS_TOTAL,
             "1",
             num(self.connects_total),
         ));
         update.samples.push(s(
-            "pppoe.sessions.disconnects_total",
+            names::PPPOE_SESSIONS_DISCONNECTS_TOTAL,
             "1",
             num(self.disconnects_total),
         ));
@@ -285,9 +288,14 @@ impl ConcentratorTracker {
                 Severity::Major
             };
             let event = Event::new(
-                format!("{}/pppoe.sessions.dropped/{}", self.id, at.to_rfc3339()),
+                format!(
+                    "{}/{}/{}",
+                    self.id,
+                    names::PPPOE_SESSIONS_DROPPED,
+                    at.to_rfc3339()
+                ),
                 at,
-                "pppoe.sessions.dropped",
+                names::PPPOE_SESSIONS_DROPPED,
                 severity,
                 EntityKind::PppoeConcentrator,
                 self.id.clone(),
@@ -364,7 +372,7 @@ impl SessionTracker {
     pub fn ingest_sample(&mut self, sample: &Sample) -> Result<Update, TrackError> {
         let value = sample
             .as_f64()
-            .filter(|_| sample.metric_name == "pppoe.sessions.active")
+            .filter(|_| sample.metric_name == names::PPPOE_SESSIONS_ACTIVE)
             .ok_or_else(|| TrackError::NotASessionSample {
                 metric: sample.metric_name.clone(),
                 entity: sample.entity_id.clone(),

@@ -1,5 +1,6 @@
 //! The engine: compiled index + incremental availability state + observation store.
 
+use ispvm_model::names;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
@@ -9,13 +10,15 @@ use ispvm_model::{
     EntityId, MaintenanceWindow, Observation, ObservationValue, SessionReading, Topology,
 };
 
-use crate::analysis::{self, Analysis, CauseRecord};
+use crate::analysis::Analysis;
 use crate::config::{EngineConfig, EvidenceKind, Weights};
+use crate::evaluate::{self, CauseRecord, Inputs};
 use crate::index::Index;
+use crate::state::{State, Window};
 use crate::store::{self, SigObs, Store};
 
 /// The metric the default subscriber rule reads.
-pub const SESSIONS_METRIC: &str = "pppoe.sessions.active";
+pub const SESSIONS_METRIC: &str = names::PPPOE_SESSIONS_ACTIVE;
 
 /// Why the engine refused an input. Nothing is changed when an error is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,61 +44,6 @@ pub enum EngineError {
         /// The incident id.
         id: String,
     },
-}
-
-/// Availability state: what the incremental propagation maintains and a full evaluation rebuilds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct State {
-    pub failed: Vec<bool>,
-    /// Unsatisfied groups per entity.
-    pub unsat: Vec<u32>,
-    pub available: Vec<bool>,
-    /// Available members per group.
-    pub grp_avail: Vec<u32>,
-}
-
-impl State {
-    /// Builds the whole state from the failed flags, in topological order.
-    pub(crate) fn full(index: &Index, failed: Vec<bool>) -> Self {
-        let n = index.len();
-        let mut unsat = vec![0u32; n];
-        let mut available = vec![true; n];
-        let mut grp_avail = vec![0u32; index.group_count()];
-        for &e in &index.order {
-            let e = e as usize;
-            let mut u = 0;
-            for &g in index.groups_of.row(e) {
-                let g = g as usize;
-                let count = index
-                    .members
-                    .row(g)
-                    .iter()
-                    .filter(|&&m| available.get(m as usize).copied().unwrap_or(false))
-                    .count() as u32;
-                if let Some(slot) = grp_avail.get_mut(g) {
-                    *slot = count;
-                }
-                if count < index.required.get(g).copied().unwrap_or(0) {
-                    u += 1;
-                }
-            }
-            unsat[e] = u;
-            available[e] = !failed[e] && u == 0;
-        }
-        Self {
-            failed,
-            unsat,
-            available,
-            grp_avail,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Window {
-    pub entities: Vec<u32>,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
 }
 
 /// The redundancy-aware root-cause engine of one tenant.
@@ -435,20 +383,27 @@ impl Engine {
     /// evaluation over the stored history, leaving the engine's state alone. The incidents of
     /// the returned analysis are remembered for [`Engine::record_feedback`].
     pub fn evaluate(&mut self, at: DateTime<Utc>) -> Analysis {
-        let analysis = if self.now.is_some_and(|now| at < now) {
-            self.evaluate_full(at)
+        let (analysis, feedback) = if self.now.is_some_and(|now| at < now) {
+            let state = State::full(&self.index, self.failed_at(at));
+            evaluate::build(&self.inputs(), &state, at)
         } else {
             self.advance_clock(at);
             self.last_cone = 0;
             self.propagate();
-            analysis::build(self, &self.state, at)
+            evaluate::build(&self.inputs(), &self.state, at)
         };
-        self.last_incidents = analysis
-            .feedback
-            .iter()
-            .map(|(id, causes)| (id.clone(), causes.clone()))
-            .collect();
+        self.last_incidents = feedback.into_iter().collect();
         analysis
+    }
+
+    fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            topology: &self.topology,
+            index: &self.index,
+            config: &self.config,
+            maintenance: &self.maintenance,
+            store: &self.store,
+        }
     }
 
     /// The analysis at `at`, rebuilt from scratch (every availability recomputed in
@@ -457,7 +412,7 @@ impl Engine {
     #[must_use]
     pub fn evaluate_full(&self, at: DateTime<Utc>) -> Analysis {
         let state = State::full(&self.index, self.failed_at(at));
-        analysis::build(self, &state, at)
+        evaluate::build(&self.inputs(), &state, at).0
     }
 
     /// Operator feedback: `true_cause` was the real cause of incident `incident_id` (from the

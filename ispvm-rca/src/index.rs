@@ -125,7 +125,7 @@ impl Index {
                     endpoint_pairs.push((i as u32, j as u32));
                 }
             }
-            if let Some((head, _)) = e.id.as_str().split_once('/') {
+            if let Some(head) = e.id.parent_device() {
                 if let Some(j) = t.index_of(head) {
                     if j != i {
                         parent[i] = j as u32;

@@ -4,7 +4,7 @@
 //! `all`, `any`, `k`-of-`n`), maintenance windows and a stream of observations, the engine says
 //! for every entity whether it is up, degraded, down, unreachable (suppressed) or in
 //! maintenance, *why*, and which root causes (grouped into incidents) explain the impact, with an
-//! explainable confidence. It implements the scenario contract (`shared/spec/scenario.md`).
+//! explainable confidence. It implements the scenario contract (`docs/spec/scenario.md`).
 //!
 //! ```text
 //! Observation ──observe()──▶ [ Engine: compiled index ─ incremental availability ─ history ]
@@ -113,7 +113,9 @@
 mod analysis;
 mod config;
 mod engine;
+mod evaluate;
 mod index;
+mod state;
 mod store;
 mod subscribers;
 

@@ -1,6 +1,6 @@
 //! Incremental evaluation == full re-evaluation == a deliberately naive reference.
 //!
-//! The reference below reads the contract (`shared/spec/scenario.md`) literally: for every
+//! The reference below reads the contract (`docs/spec/scenario.md`) literally: for every
 //! entity it scans the whole observation list for the latest state of each signal, and
 //! evaluates availability by plain recursion over the topology's groups, with no index, no
 //! counters and no memoisation. Proptest drives random acyclic topologies (all / any / k-of-n

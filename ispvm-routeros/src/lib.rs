@@ -37,13 +37,13 @@
 pub mod adapter;
 pub mod client;
 pub mod proto;
-mod secret;
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 
 pub use adapter::RouterOsAdapter;
-pub use secret::Secret;
+/// The secret type of ispvm (`ispvm_model::Secret`): redacted `Debug`, zeroized on drop.
+pub use ispvm_model::Secret;
 
 #[doc = include_str!("../README.md")]
 #[doc(hidden)]

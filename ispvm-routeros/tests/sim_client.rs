@@ -263,7 +263,7 @@ async fn reply_cut_mid_sentence_and_garbage_are_errors_not_hangs() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClientError::Closed { ref reason } if reason.contains("middle of a sentence")),
+        matches!(err, ClientError::Closed { ref reason, .. } if reason.contains("middle of a sentence")),
         "{err:?}"
     );
     let c = Client::connect(&config(&s)).await.unwrap();
@@ -298,6 +298,12 @@ async fn unreachable_port_is_a_connect_error() {
     let err = Client::connect(&cfg).await.unwrap_err();
     assert!(matches!(err, ClientError::Connect { .. }), "{err:?}");
     assert!(err.is_unreachable());
+    // The system's error is kept as the source, not flattened into a string.
+    let io = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<ispvm_model::ErrorCause>())
+        .and_then(|c| c.downcast_ref::<std::io::Error>())
+        .map(std::io::Error::kind);
+    assert_eq!(io, Some(std::io::ErrorKind::ConnectionRefused), "{err:?}");
 }
 
 fn certs() -> (String, String) {
@@ -482,6 +488,19 @@ async fn adapter_maps_errors() {
     ));
     let err = a.collect().await.unwrap_err();
     assert!(err.to_string().contains("not reconnecting"), "{err}");
+    // The chain goes adapter error -> client backoff -> the last connect error -> io::Error.
+    let mut chain = Vec::new();
+    let mut next = std::error::Error::source(&err);
+    while let Some(e) = next {
+        chain.push(e.to_string());
+        next = e.source();
+    }
+    assert_eq!(chain.len(), 3, "{chain:?}");
+    assert!(chain[0].starts_with("not reconnecting"), "{chain:?}");
+    assert!(
+        chain[1].starts_with("cannot connect to 127.0.0.1:"),
+        "{chain:?}"
+    );
 }
 
 #[tokio::test]

@@ -32,7 +32,13 @@
 //!
 //! The command-line face of this crate is `ispvm-schema` (package `ispvm-examples`):
 //! `ispvm-schema registry`, `ispvm-schema show KIND`, `ispvm-schema validate FILE`.
+//!
+//! ## Features
+//! - `validation` (default): the [validation] module, JSON Schema validation of documents with
+//!   the `jsonschema` crate. Crates that only need the wire types and the registry (the RCA
+//!   engine) turn default features off and do without it.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod analysis;
@@ -41,6 +47,8 @@ pub mod incident;
 pub mod ingest;
 pub mod registry;
 pub mod scenario;
+#[cfg(feature = "validation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "validation")))]
 pub mod validation;
 pub mod version;
 

@@ -32,12 +32,12 @@ use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 use ispvm_model::EntityKind;
+/// The canonical names as constants (defined in `ispvm-model`, so that crates which do not
+/// depend on this one share them).
+pub use ispvm_model::names;
 use serde::Serialize;
 
 use crate::version::SchemaVersion;
-
-/// The registry's names as constants (defined in `ispvm-model`, re-exported here).
-pub use ispvm_model::names;
 
 /// What a registry entry measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -134,7 +134,7 @@ impl MetricDef {
 }
 
 macro_rules! def {
-    ($name:literal, $kind:ident, $unit:literal, $entity:ident, [$($label:literal),*], $desc:literal) => {
+    ($name:expr, $kind:ident, $unit:literal, $entity:ident, [$($label:literal),*], $desc:literal) => {
         MetricDef {
             name: $name,
             kind: MetricKind::$kind,
@@ -150,7 +150,7 @@ macro_rules! def {
 /// Every registered metric and event name, in presentation order (by subject).
 pub static REGISTRY: &[MetricDef] = &[
     def!(
-        "device.up",
+        names::DEVICE_UP,
         State,
         "bool",
         Device,
@@ -158,7 +158,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the device answers its management protocol (API login succeeded), else 0."
     ),
     def!(
-        "device.uptime_seconds",
+        names::DEVICE_UPTIME_SECONDS,
         Gauge,
         "s",
         Device,
@@ -166,7 +166,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Time since the device booted."
     ),
     def!(
-        "device.cpu_pct",
+        names::DEVICE_CPU_PCT,
         Gauge,
         "%",
         Device,
@@ -174,7 +174,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "CPU load, averaged over all cores, 0 to 100."
     ),
     def!(
-        "device.mem_used_bytes",
+        names::DEVICE_MEM_USED_BYTES,
         Gauge,
         "By",
         Device,
@@ -182,7 +182,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Memory in use."
     ),
     def!(
-        "device.mem_total_bytes",
+        names::DEVICE_MEM_TOTAL_BYTES,
         Gauge,
         "By",
         Device,
@@ -190,7 +190,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Total memory."
     ),
     def!(
-        "interface.oper_up",
+        names::INTERFACE_OPER_UP,
         State,
         "bool",
         Interface,
@@ -198,7 +198,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the interface is operationally up (running), else 0."
     ),
     def!(
-        "interface.admin_up",
+        names::INTERFACE_ADMIN_UP,
         State,
         "bool",
         Interface,
@@ -206,7 +206,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the interface is administratively enabled, else 0."
     ),
     def!(
-        "interface.rx_bytes_total",
+        names::INTERFACE_RX_BYTES_TOTAL,
         Counter,
         "By",
         Interface,
@@ -214,7 +214,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Bytes received since the counter was last reset."
     ),
     def!(
-        "interface.tx_bytes_total",
+        names::INTERFACE_TX_BYTES_TOTAL,
         Counter,
         "By",
         Interface,
@@ -222,7 +222,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Bytes sent since the counter was last reset."
     ),
     def!(
-        "interface.rx_errors_total",
+        names::INTERFACE_RX_ERRORS_TOTAL,
         Counter,
         "1",
         Interface,
@@ -230,7 +230,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Receive errors since the counter was last reset."
     ),
     def!(
-        "interface.tx_errors_total",
+        names::INTERFACE_TX_ERRORS_TOTAL,
         Counter,
         "1",
         Interface,
@@ -238,7 +238,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Transmit errors since the counter was last reset."
     ),
     def!(
-        "interface.utilization_pct",
+        names::INTERFACE_UTILIZATION_PCT,
         Gauge,
         "%",
         Interface,
@@ -246,7 +246,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Link utilization in one direction (label direction: rx or tx), 0 to 100, from byte counter rates and link speed."
     ),
     def!(
-        "bgp.peer.up",
+        names::BGP_PEER_UP,
         State,
         "bool",
         BgpSession,
@@ -254,7 +254,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the BGP session is established, else 0."
     ),
     def!(
-        "bgp.peer.prefixes_in",
+        names::BGP_PEER_PREFIXES_IN,
         Gauge,
         "1",
         BgpSession,
@@ -262,7 +262,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Prefixes received from the peer."
     ),
     def!(
-        "ospf.neighbor.up",
+        names::OSPF_NEIGHBOR_UP,
         State,
         "bool",
         OspfAdjacency,
@@ -270,7 +270,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the OSPF adjacency is Full, else 0 (label state: the raw neighbour state)."
     ),
     def!(
-        "pppoe.sessions.active",
+        names::PPPOE_SESSIONS_ACTIVE,
         Gauge,
         "1",
         PppoeConcentrator,
@@ -278,7 +278,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Active PPPoE sessions on the concentrator."
     ),
     def!(
-        "pppoe.sessions.by_profile",
+        names::PPPOE_SESSIONS_BY_PROFILE,
         Gauge,
         "1",
         PppoeConcentrator,
@@ -286,7 +286,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Active PPPoE sessions per PPP profile."
     ),
     def!(
-        "pppoe.sessions.churn_per_min",
+        names::PPPOE_SESSIONS_CHURN_PER_MIN,
         Gauge,
         "1/min",
         PppoeConcentrator,
@@ -294,7 +294,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Session connects plus disconnects per minute."
     ),
     def!(
-        "pppoe.sessions.connects_total",
+        names::PPPOE_SESSIONS_CONNECTS_TOTAL,
         Counter,
         "1",
         PppoeConcentrator,
@@ -302,7 +302,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "PPPoE sessions established since the collector started."
     ),
     def!(
-        "pppoe.sessions.disconnects_total",
+        names::PPPOE_SESSIONS_DISCONNECTS_TOTAL,
         Counter,
         "1",
         PppoeConcentrator,
@@ -310,7 +310,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "PPPoE sessions ended since the collector started."
     ),
     def!(
-        "radius.requests_total",
+        names::RADIUS_REQUESTS_TOTAL,
         Counter,
         "1",
         RadiusServer,
@@ -318,7 +318,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "RADIUS requests sent to the server."
     ),
     def!(
-        "radius.accepts_total",
+        names::RADIUS_ACCEPTS_TOTAL,
         Counter,
         "1",
         RadiusServer,
@@ -326,7 +326,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Access-Accept answers received."
     ),
     def!(
-        "radius.rejects_total",
+        names::RADIUS_REJECTS_TOTAL,
         Counter,
         "1",
         RadiusServer,
@@ -334,7 +334,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Access-Reject answers received."
     ),
     def!(
-        "radius.timeouts_total",
+        names::RADIUS_TIMEOUTS_TOTAL,
         Counter,
         "1",
         RadiusServer,
@@ -342,7 +342,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Requests that got no answer in time."
     ),
     def!(
-        "radius.up",
+        names::RADIUS_UP,
         State,
         "bool",
         RadiusServer,
@@ -350,7 +350,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "1 when the RADIUS server answered the last probe, else 0."
     ),
     def!(
-        "radius.rtt_ms",
+        names::RADIUS_RTT_MS,
         Gauge,
         "ms",
         RadiusServer,
@@ -358,7 +358,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Round-trip time of the last RADIUS probe."
     ),
     def!(
-        "probe.ping.loss_pct",
+        names::PROBE_PING_LOSS_PCT,
         Gauge,
         "%",
         Device,
@@ -366,7 +366,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "ICMP echo loss towards the device from a vantage point, 0 to 100."
     ),
     def!(
-        "probe.ping.rtt_ms",
+        names::PROBE_PING_RTT_MS,
         Gauge,
         "ms",
         Device,
@@ -374,7 +374,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "Average ICMP echo round-trip time towards the device from a vantage point."
     ),
     def!(
-        "device.reachable.changed",
+        names::DEVICE_REACHABLE_CHANGED,
         Event,
         "1",
         Device,
@@ -382,7 +382,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "The device became reachable or unreachable (payload: from, to)."
     ),
     def!(
-        "interface.oper.changed",
+        names::INTERFACE_OPER_CHANGED,
         Event,
         "1",
         Interface,
@@ -390,7 +390,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "The interface went operationally up or down (payload: from, to)."
     ),
     def!(
-        "bgp.peer.state.changed",
+        names::BGP_PEER_STATE_CHANGED,
         Event,
         "1",
         BgpSession,
@@ -398,7 +398,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "The BGP session changed state (payload: from, to)."
     ),
     def!(
-        "ospf.neighbor.state.changed",
+        names::OSPF_NEIGHBOR_STATE_CHANGED,
         Event,
         "1",
         OspfAdjacency,
@@ -406,7 +406,7 @@ pub static REGISTRY: &[MetricDef] = &[
         "The OSPF adjacency changed state (payload: from, to)."
     ),
     def!(
-        "pppoe.sessions.dropped",
+        names::PPPOE_SESSIONS_DROPPED,
         Event,
         "1",
         PppoeConcentrator,
@@ -539,6 +539,12 @@ pub fn to_json() -> String {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn name_constants_are_the_registry() {
+        let registered: Vec<&str> = REGISTRY.iter().map(|d| d.name).collect();
+        assert_eq!(names::ALL, registered.as_slice());
+    }
 
     /// The binding table agreed with the routeros and pppoe engineers.
     const AGREED: &[(&str, &str, &str, &str, &[&str])] = &[

@@ -1,5 +1,5 @@
 //! The scenario document (`ispvm.scenario/v1`): a topology, maintenance windows and
-//! observations, as read by `ispvm-analyze` (see `shared/spec/scenario.md`).
+//! observations, as read by `ispvm-analyze` (see `docs/spec/scenario.md`).
 
 use std::collections::HashMap;
 

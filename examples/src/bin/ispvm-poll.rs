@@ -1,5 +1,5 @@
 //! `ispvm-poll`: log in to one RouterOS device (real or simulated), poll it once and print
-//! canonical samples (contract: `shared/spec/routeros.md`).
+//! canonical samples (contract: `docs/spec/routeros.md`).
 //!
 //! ```text
 //! ispvm-poll --host HOST [--port N] [--tls [--ca PEM]] --user NAME [--password-env VAR]

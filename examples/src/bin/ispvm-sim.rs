@@ -1,5 +1,5 @@
 //! `ispvm-sim`: serve the RouterOS API for one simulated router (contract:
-//! `shared/spec/routeros.md`).
+//! `docs/spec/routeros.md`).
 //!
 //! ```text
 //! ispvm-sim [--listen ADDR] [--tls-listen ADDR --cert PEM --key PEM]

@@ -260,6 +260,7 @@ impl Fleet {
                     None => Err(AdapterError::Protocol {
                         device: r.spec.id.to_owned(),
                         message: "the poll task failed".to_owned(),
+                        source: None,
                     }),
                 };
                 PollResult {

@@ -1,6 +1,7 @@
 //! RADIUS packet codec (RFC 2865), Message-Authenticator (RFC 2869 / RFC 3579) and the
 //! Status-Server request (RFC 5997). No I/O: [`decode`] takes untrusted bytes and never panics.
 
+use ispvm_model::Secret;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -194,8 +195,11 @@ pub enum VerifyError {
 /// let s = RadiusSecret::new("testing123").unwrap();
 /// assert_eq!(format!("{s:?}"), "RadiusSecret(<redacted>)");
 /// ```
+///
+/// Storage, redaction and zeroizing on drop are those of [`ispvm_model::Secret`]; this type adds
+/// the RADIUS length rules.
 #[derive(Clone)]
-pub struct RadiusSecret(Box<[u8]>);
+pub struct RadiusSecret(Secret);
 
 /// Why a shared secret was refused (never carries the secret).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -225,25 +229,17 @@ impl RadiusSecret {
         if s.len() > MAX_SECRET_LEN {
             return Err(SecretError::TooLong { len: s.len() });
         }
-        Ok(Self(s.to_vec().into_boxed_slice()))
+        Ok(Self(Secret::new(s)))
     }
 
     fn bytes(&self) -> &[u8] {
-        &self.0
+        self.0.expose()
     }
 }
 
 impl fmt::Debug for RadiusSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RadiusSecret(<redacted>)")
-    }
-}
-
-impl Drop for RadiusSecret {
-    fn drop(&mut self) {
-        for b in self.0.iter_mut() {
-            *b = 0;
-        }
     }
 }
 

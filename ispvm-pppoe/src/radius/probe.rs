@@ -1,5 +1,6 @@
 //! The RFC 5997 Status-Server health probe over UDP (tokio).
 
+use ispvm_model::names;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -232,9 +233,9 @@ pub fn probe_samples(
     };
     match outcome {
         Ok(ok) => vec![
-            s("radius.up", "bool", 1.0),
-            s("radius.rtt_ms", "ms", ok.rtt.as_secs_f64() * 1000.0),
+            s(names::RADIUS_UP, "bool", 1.0),
+            s(names::RADIUS_RTT_MS, "ms", ok.rtt.as_secs_f64() * 1000.0),
         ],
-        Err(_) => vec![s("radius.up", "bool", 0.0)],
+        Err(_) => vec![s(names::RADIUS_UP, "bool", 0.0)],
     }
 }

@@ -17,6 +17,7 @@
 
 mod parse;
 
+use ispvm_model::names;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -99,14 +100,8 @@ pub fn to_adapter_error(device: &str, e: ClientError) -> AdapterError {
     match e {
         ClientError::Login { .. } => AdapterError::Authentication { device },
         ClientError::Timeout { operation, .. } => AdapterError::Timeout { device, operation },
-        e if e.is_unreachable() => AdapterError::Unreachable {
-            device,
-            reason: e.to_string(),
-        },
-        e => AdapterError::Protocol {
-            device,
-            message: e.to_string(),
-        },
+        e if e.is_unreachable() => AdapterError::unreachable(device, e),
+        e => AdapterError::protocol(device, e),
     }
 }
 
@@ -231,11 +226,12 @@ impl Out {
         self.samples.push(s);
     }
 
+    /// `DEVICE/part/...` (see [`EntityId::child_path`]), or a warning when that is no valid id.
     fn child(&mut self, device: &EntityId, parts: &[&str]) -> Option<EntityId> {
-        let id = format!("{}/{}", device, parts.join("/"));
-        match EntityId::new(id.clone()) {
+        match device.child_path(parts) {
             Ok(id) => Some(id),
             Err(e) => {
+                let id = format!("{device}/{}", parts.join("/"));
                 self.warnings.push(format!("skipped entity {id:?}: {e}"));
                 None
             }
@@ -269,7 +265,7 @@ pub async fn collect_from(
     };
     let v7 = version.is_none_or(|v| v.is_v7());
     out.push(
-        "device.up",
+        names::DEVICE_UP,
         EntityKind::Device,
         &dev,
         1.0,
@@ -284,7 +280,7 @@ pub async fn collect_from(
             .and_then(parse_duration)
         {
             Some(d) => out.push(
-                "device.uptime_seconds",
+                names::DEVICE_UPTIME_SECONDS,
                 EntityKind::Device,
                 &dev,
                 d.as_secs_f64().floor(),
@@ -298,7 +294,7 @@ pub async fn collect_from(
         }
         if let Some(c) = num(r, "cpu-load") {
             out.push(
-                "device.cpu_pct",
+                names::DEVICE_CPU_PCT,
                 EntityKind::Device,
                 &dev,
                 c,
@@ -309,7 +305,7 @@ pub async fn collect_from(
         }
         if let (Some(total), Some(free)) = (num(r, "total-memory"), num(r, "free-memory")) {
             out.push(
-                "device.mem_used_bytes",
+                names::DEVICE_MEM_USED_BYTES,
                 EntityKind::Device,
                 &dev,
                 (total - free).max(0.0),
@@ -318,7 +314,7 @@ pub async fn collect_from(
                 false,
             );
             out.push(
-                "device.mem_total_bytes",
+                names::DEVICE_MEM_TOTAL_BYTES,
                 EntityKind::Device,
                 &dev,
                 total,
@@ -404,7 +400,7 @@ pub async fn collect_from(
     if let Some(r) = ppp? {
         match r.count() {
             Some(n) if n > 0 || servers > 0 => out.push(
-                "pppoe.sessions.active",
+                names::PPPOE_SESSIONS_ACTIVE,
                 EntityKind::PppoeConcentrator,
                 &dev,
                 n as f64,
@@ -444,7 +440,7 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     let flag = |n| row.get(n).and_then(|v| v.as_bool());
     if let Some(running) = flag("running") {
         out.push(
-            "interface.oper_up",
+            names::INTERFACE_OPER_UP,
             EntityKind::Interface,
             &id,
             b(running),
@@ -455,7 +451,7 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     }
     if let Some(disabled) = flag("disabled") {
         out.push(
-            "interface.admin_up",
+            names::INTERFACE_ADMIN_UP,
             EntityKind::Interface,
             &id,
             b(!disabled),
@@ -465,10 +461,10 @@ fn interface_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
         );
     }
     for (field, metric, unit) in [
-        ("rx-byte", "interface.rx_bytes_total", "By"),
-        ("tx-byte", "interface.tx_bytes_total", "By"),
-        ("rx-error", "interface.rx_errors_total", "1"),
-        ("tx-error", "interface.tx_errors_total", "1"),
+        ("rx-byte", names::INTERFACE_RX_BYTES_TOTAL, "By"),
+        ("tx-byte", names::INTERFACE_TX_BYTES_TOTAL, "By"),
+        ("rx-error", names::INTERFACE_RX_ERRORS_TOTAL, "1"),
+        ("tx-error", names::INTERFACE_TX_ERRORS_TOTAL, "1"),
     ] {
         if let Some(v) = num(row, field) {
             out.push(metric, EntityKind::Interface, &id, v, unit, &labels, lossy);
@@ -495,7 +491,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
     } else {
         row.get("state").and_then(|v| v.as_str()) == Some("established")
     };
-    let Some(id) = out.child(dev, &["bgp", &addr]) else {
+    let Some(id) = out.child(dev, &[EntityId::BGP, &addr]) else {
         return;
     };
     let lossy = !(addr_ok && as_ok && name_ok);
@@ -505,7 +501,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
         ("peer_name", name.as_str()),
     ];
     out.push(
-        "bgp.peer.up",
+        names::BGP_PEER_UP,
         EntityKind::BgpSession,
         &id,
         b(up),
@@ -516,7 +512,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
     let prefixes = num(row, "prefix-count").or_else(|| num(row, "remote.prefix-count"));
     match prefixes {
         Some(p) => out.push(
-            "bgp.peer.prefixes_in",
+            names::BGP_PEER_PREFIXES_IN,
             EntityKind::BgpSession,
             &id,
             p,
@@ -525,7 +521,7 @@ fn bgp_samples(out: &mut Out, dev: &EntityId, row: &Reply, v7: bool) {
             lossy,
         ),
         None if !up => out.push(
-            "bgp.peer.prefixes_in",
+            names::BGP_PEER_PREFIXES_IN,
             EntityKind::BgpSession,
             &id,
             0.0,
@@ -544,7 +540,7 @@ fn ospf_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
     let (address, a_ok) = text(row, "address").unwrap_or_default();
     let (iface, i_ok) = text(row, "interface").unwrap_or_default();
     let (state, s_ok) = text(row, "state").unwrap_or_default();
-    let Some(id) = out.child(dev, &["ospf", &rid]) else {
+    let Some(id) = out.child(dev, &[EntityId::OSPF, &rid]) else {
         return;
     };
     let up = state.eq_ignore_ascii_case("full");
@@ -555,7 +551,7 @@ fn ospf_samples(out: &mut Out, dev: &EntityId, row: &Reply) {
         ("state", state.as_str()),
     ];
     out.push(
-        "ospf.neighbor.up",
+        names::OSPF_NEIGHBOR_UP,
         EntityKind::OspfAdjacency,
         &id,
         b(up),
@@ -599,15 +595,15 @@ async fn radius_samples(
         let Some(row) = reply.rows.first() else {
             continue;
         };
-        let Some(id) = out.child(dev, &["radius", addr]) else {
+        let Some(id) = out.child(dev, &[EntityId::RADIUS, addr]) else {
             continue;
         };
         let labels = [("address", addr.as_str()), ("service", service.as_str())];
         for (field, metric) in [
-            ("requests", "radius.requests_total"),
-            ("accepts", "radius.accepts_total"),
-            ("rejects", "radius.rejects_total"),
-            ("timeouts", "radius.timeouts_total"),
+            ("requests", names::RADIUS_REQUESTS_TOTAL),
+            ("accepts", names::RADIUS_ACCEPTS_TOTAL),
+            ("rejects", names::RADIUS_REJECTS_TOTAL),
+            ("timeouts", names::RADIUS_TIMEOUTS_TOTAL),
         ] {
             if let Some(v) = num(row, field) {
                 out.push(metric, EntityKind::RadiusServer, &id, v, "1", &labels, !ok);

@@ -79,7 +79,7 @@ impl Default for Backoff {
 struct State {
     client: Option<Client>,
     backoff: Backoff,
-    retry_at: Option<(Instant, String)>,
+    retry_at: Option<(Instant, ClientError)>,
 }
 
 /// A connection that heals itself: [`Session::client`] returns the live client or reconnects,
@@ -144,7 +144,7 @@ impl Session {
             if now < *at {
                 return Err(ClientError::Backoff {
                     retry_in: *at - now,
-                    last_error: last.clone(),
+                    last_error: Box::new(last.clone()),
                 });
             }
         }
@@ -158,7 +158,7 @@ impl Session {
             Err(e) => {
                 let delay = st.backoff.next_delay();
                 tracing::warn!(device = %self.config.address(), error = %e, retry_in = ?delay, "RouterOS connection failed");
-                st.retry_at = Some((Instant::now() + delay, e.to_string()));
+                st.retry_at = Some((Instant::now() + delay, e.clone()));
                 Err(e)
             }
         }

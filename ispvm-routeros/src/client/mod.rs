@@ -51,6 +51,7 @@ use crate::Secret;
 use crate::proto::{
     Command, DecodeError, Decoder, EncodeError, Limits, Reply, ReplyError, ReplyKind, Trap,
 };
+use ispvm_model::ErrorCause;
 
 /// Plain API port.
 pub const API_PORT: u16 = 8728;
@@ -62,18 +63,22 @@ pub const API_SSL_PORT: u16 = 8729;
 #[non_exhaustive]
 pub enum ClientError {
     /// TCP connection failed (refused, no route, DNS).
-    #[error("cannot connect to {address}: {reason}")]
+    #[error("cannot connect to {address}: {source}")]
     Connect {
         /// `host:port`.
         address: String,
-        /// The system's reason.
-        reason: String,
+        /// The system's error (an `io::Error`).
+        #[source]
+        source: ErrorCause,
     },
     /// TLS configuration or handshake failed.
     #[error("TLS: {reason}")]
     Tls {
         /// What failed.
         reason: String,
+        /// The TLS or I/O error behind it, when there is one.
+        #[source]
+        source: Option<ErrorCause>,
     },
     /// An operation took longer than its timeout.
     #[error("{operation} timed out after {after:?}")]
@@ -125,6 +130,9 @@ pub enum ClientError {
     Closed {
         /// Why.
         reason: String,
+        /// The I/O error that closed it, when there is one.
+        #[source]
+        source: Option<ErrorCause>,
     },
     /// The device answered something this client did not expect.
     #[error("unexpected reply: {message}")]
@@ -138,11 +146,47 @@ pub enum ClientError {
         /// Time left before the next attempt.
         retry_in: Duration,
         /// The error of the last attempt.
-        last_error: String,
+        #[source]
+        last_error: Box<ClientError>,
     },
 }
 
 impl ClientError {
+    /// [`ClientError::Closed`] without an underlying error.
+    pub(crate) fn closed(reason: impl Into<String>) -> Self {
+        ClientError::Closed {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`ClientError::Closed`] by an I/O error (kept as the source).
+    pub(crate) fn closed_by(error: std::io::Error) -> Self {
+        ClientError::Closed {
+            reason: error.to_string(),
+            source: Some(ErrorCause::new(error)),
+        }
+    }
+
+    /// [`ClientError::Tls`] without an underlying error.
+    pub(crate) fn tls(reason: impl Into<String>) -> Self {
+        ClientError::Tls {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`ClientError::Tls`] caused by `error` (kept as the source).
+    pub(crate) fn tls_caused(
+        reason: impl Into<String>,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ClientError::Tls {
+            reason: reason.into(),
+            source: Some(ErrorCause::new(error)),
+        }
+    }
+
     /// True for errors that mean the device could not be reached (as opposed to refused).
     #[must_use]
     pub fn is_unreachable(&self) -> bool {
@@ -337,13 +381,9 @@ impl Shared {
         match self.routes.lock() {
             Ok(r) => match &*r {
                 Err(e) => e.clone(),
-                Ok(_) => ClientError::Closed {
-                    reason: "closed".into(),
-                },
+                Ok(_) => ClientError::closed("closed"),
             },
-            Err(_) => ClientError::Closed {
-                reason: "lock poisoned".into(),
-            },
+            Err(_) => ClientError::closed("lock poisoned"),
         }
     }
 }
@@ -464,18 +504,14 @@ async fn read_loop(mut reader: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, limit
         match reader.read_buf(&mut buf).await {
             Ok(n) if n > 0 => big = n >= spare.min(SMALL_READ),
             Ok(_) => {
-                break ClientError::Closed {
-                    reason: if buf.is_empty() {
-                        "connection closed by the device".into()
-                    } else {
-                        "connection closed in the middle of a sentence".into()
-                    },
-                };
+                break ClientError::closed(if buf.is_empty() {
+                    "connection closed by the device"
+                } else {
+                    "connection closed in the middle of a sentence"
+                });
             }
             Err(e) => {
-                break ClientError::Closed {
-                    reason: e.to_string(),
-                };
+                break ClientError::closed_by(e);
             }
         }
     };
@@ -517,7 +553,7 @@ fn md5_response(password: &Secret, challenge_hex: &[u8]) -> Result<String, Clien
     })?;
     let mut h = Md5::new();
     h.update([0u8]);
-    h.update(password.expose().as_bytes());
+    h.update(password.expose());
     h.update(&challenge);
     Ok(format!("00{}", hex::encode(h.finalize())))
 }
@@ -542,7 +578,7 @@ impl Client {
         .map_err(|_| timeout("connect", config.connect_timeout))?
         .map_err(|e| ClientError::Connect {
             address: address.clone(),
-            reason: e.to_string(),
+            source: ErrorCause::new(e),
         })?;
         let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = match &config.tls {
@@ -550,19 +586,14 @@ impl Client {
             Some(tls) => {
                 let cfg = tls.client_config()?;
                 let name = tls.server_name().unwrap_or(config.host.as_str()).to_owned();
-                let name = rustls::pki_types::ServerName::try_from(name).map_err(|e| {
-                    ClientError::Tls {
-                        reason: format!("invalid server name: {e}"),
-                    }
-                })?;
+                let name = rustls::pki_types::ServerName::try_from(name)
+                    .map_err(|e| ClientError::tls_caused(format!("invalid server name: {e}"), e))?;
                 let connector = tokio_rustls::TlsConnector::from(cfg);
                 let stream =
                     tokio::time::timeout(config.connect_timeout, connector.connect(name, tcp))
                         .await
                         .map_err(|_| timeout("TLS handshake", config.connect_timeout))?
-                        .map_err(|e| ClientError::Tls {
-                            reason: e.to_string(),
-                        })?;
+                        .map_err(|e| ClientError::tls_caused(e.to_string(), e))?;
                 Box::new(stream)
             }
         };
@@ -636,9 +667,9 @@ impl Client {
 
     /// Closes the connection; pending commands fail with [`ClientError::Closed`].
     pub fn close(&self) {
-        self.inner.shared.close(ClientError::Closed {
-            reason: "closed by the client".into(),
-        });
+        self.inner
+            .shared
+            .close(ClientError::closed("closed by the client"));
         self.inner.reader.abort();
     }
 
@@ -654,9 +685,7 @@ impl Client {
                 .shared
                 .routes
                 .lock()
-                .map_err(|_| ClientError::Closed {
-                    reason: "lock poisoned".into(),
-                })?;
+                .map_err(|_| ClientError::closed("lock poisoned"))?;
             match routes.as_mut() {
                 Ok(map) => {
                     map.insert(tag, tx);
@@ -674,9 +703,7 @@ impl Client {
         }
         .await;
         if let Err(e) = res {
-            let err = ClientError::Closed {
-                reason: e.to_string(),
-            };
+            let err = ClientError::closed_by(e);
             self.inner.shared.close(err.clone());
             return Err(err);
         }
@@ -794,9 +821,9 @@ impl Client {
         match tokio::time::timeout(after, fut).await {
             Ok(r) => {
                 if let Err(ClientError::TooManyRows { .. }) = &r {
-                    self.inner.shared.close(ClientError::Closed {
-                        reason: "abandoned an oversized reply".into(),
-                    });
+                    self.inner
+                        .shared
+                        .close(ClientError::closed("abandoned an oversized reply"));
                 }
                 r
             }

@@ -64,21 +64,20 @@ impl TlsOptions {
 
     /// Builds the rustls configuration.
     pub(crate) fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, ClientError> {
-        let tls_err = |reason: String| ClientError::Tls { reason };
         let mut roots = RootCertStore::empty();
         match &self.ca_pem {
             Some(pem) => {
                 let certs: Vec<CertificateDer<'static>> =
                     rustls_pemfile::certs(&mut pem.as_slice())
                         .collect::<Result<_, _>>()
-                        .map_err(|e| tls_err(format!("reading CA PEM: {e}")))?;
+                        .map_err(|e| ClientError::tls_caused(format!("reading CA PEM: {e}"), e))?;
                 if certs.is_empty() {
-                    return Err(tls_err("the CA PEM holds no certificate".into()));
+                    return Err(ClientError::tls("the CA PEM holds no certificate"));
                 }
                 for c in certs {
-                    roots
-                        .add(c)
-                        .map_err(|e| tls_err(format!("bad CA certificate: {e}")))?;
+                    roots.add(c).map_err(|e| {
+                        ClientError::tls_caused(format!("bad CA certificate: {e}"), e)
+                    })?;
                 }
             }
             None => {
@@ -88,8 +87,8 @@ impl TlsOptions {
                     let _ = roots.add(c);
                 }
                 if roots.is_empty() {
-                    return Err(tls_err(
-                        "no system root certificates found; give the device's CA".into(),
+                    return Err(ClientError::tls(
+                        "no system root certificates found; give the device's CA",
                     ));
                 }
             }
@@ -97,7 +96,7 @@ impl TlsOptions {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| tls_err(e.to_string()))?
+            .map_err(|e| ClientError::tls_caused(e.to_string(), e))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         Ok(Arc::new(config))

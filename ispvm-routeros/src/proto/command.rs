@@ -278,6 +278,7 @@ impl QueryWord {
 
 /// Compares two property values the way the simulator does: as integers when both are
 /// integers, else as bytes.
+#[cfg(any(feature = "sim", test))]
 fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<i128>().ok();
     match (num(a), num(b)) {
@@ -295,16 +296,8 @@ fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 ///
 /// # Errors
 /// [`QueryError`] on stack underflow or an unknown operation.
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::{eval_query, Query, QueryWord};
-/// let q = Query::eq("type", "ether").or(Query::eq("type", "vlan"));
-/// let words: Vec<QueryWord> = q.words().iter().map(|w| QueryWord::parse(w).unwrap()).collect();
-/// let item = |name: &str| (name == "type").then_some(&b"vlan"[..]);
-/// assert_eq!(eval_query(&words, item), Ok(true));
-/// ```
-pub fn eval_query<'a>(
+#[cfg(any(feature = "sim", test))]
+pub(crate) fn eval_query<'a>(
     words: &[QueryWord],
     lookup: impl Fn(&str) -> Option<&'a [u8]>,
 ) -> Result<bool, QueryError> {

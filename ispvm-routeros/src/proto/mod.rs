@@ -27,12 +27,18 @@
 //! ```
 
 mod command;
+mod decode;
+#[cfg(test)]
+mod props;
 mod sentence;
 mod word;
+mod writer;
 
-pub use command::{Command, Query, QueryError, QueryWord, eval_query};
+#[cfg(any(feature = "sim", test))]
+pub(crate) use command::eval_query;
+pub use command::{Command, Query, QueryError, QueryWord};
+pub use decode::{Decoder, decode_sentence};
 pub use sentence::{Reply, ReplyError, ReplyKind, Sentence, Trap, TrapCategory, Value};
-pub use word::{
-    DecodeError, Decoder, EncodeError, Limits, decode_len, decode_sentence, encode_len,
-    encode_word, encoded_len_size,
-};
+pub use word::{DecodeError, EncodeError, Limits};
+#[cfg(any(feature = "sim", test))]
+pub(crate) use writer::SentenceWriter;

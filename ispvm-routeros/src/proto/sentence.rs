@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::word::{EncodeError, encode_word, encoded_len_size};
+use super::word::{EncodeError, encoded_len_size};
+use super::writer::SentenceWriter;
 
 /// One API sentence: a non-empty list of non-empty words, kept as bytes.
 ///
@@ -183,10 +184,11 @@ impl Sentence {
         if let Some(index) = self.iter().position(<[u8]>::is_empty) {
             return Err(EncodeError::EmptyWord { index });
         }
+        let mut writer = SentenceWriter::new(out);
         for w in self.iter() {
-            encode_word(w, out)?;
+            writer.word(w)?;
         }
-        out.put_u8(0);
+        writer.end();
         Ok(())
     }
 

@@ -1,4 +1,5 @@
-//! Word length prefixes (MikroTik API manual, "API words") and the incremental sentence decoder.
+//! Word length prefixes (MikroTik API manual, "API words"), the decoder's [`Limits`] and the
+//! codec's errors. Sentences are decoded in `decode.rs` and written by `writer.rs`.
 //!
 //! | length                  | prefix bytes | encoding                  |
 //! |-------------------------|--------------|---------------------------|
@@ -11,9 +12,7 @@
 //! A first byte of `0xF8..=0xFF` is a reserved control byte and is refused. First bytes
 //! `0xF1..=0xF7` would announce words of 4 GiB and more: they are refused as too long.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
-
-use super::sentence::Sentence;
+use bytes::BufMut;
 
 /// Size limits the decoder enforces before it allocates or waits for anything.
 ///
@@ -134,16 +133,8 @@ pub enum EncodeError {
 }
 
 /// Number of prefix bytes needed to encode `len`.
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::encoded_len_size;
-/// assert_eq!(encoded_len_size(0x7F), 1);
-/// assert_eq!(encoded_len_size(0x80), 2);
-/// assert_eq!(encoded_len_size(0x1000_0000), 5);
-/// ```
 #[must_use]
-pub const fn encoded_len_size(len: u32) -> usize {
+pub(crate) const fn encoded_len_size(len: u32) -> usize {
     if len < 0x80 {
         1
     } else if len < 0x4000 {
@@ -158,15 +149,7 @@ pub const fn encoded_len_size(len: u32) -> usize {
 }
 
 /// Appends the length prefix of a word of `len` bytes.
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::encode_len;
-/// let mut out = Vec::new();
-/// encode_len(0x80, &mut out);
-/// assert_eq!(out, [0x80, 0x80]);
-/// ```
-pub fn encode_len(len: u32, out: &mut impl BufMut) {
+pub(crate) fn encode_len(len: u32, out: &mut impl BufMut) {
     if len < 0x80 {
         out.put_u8(len as u8);
     } else if len < 0x4000 {
@@ -183,18 +166,6 @@ pub fn encode_len(len: u32, out: &mut impl BufMut) {
     }
 }
 
-/// Appends one word (length prefix and bytes).
-///
-/// # Errors
-/// [`EncodeError::WordTooLong`] for words of 4 GiB or more.
-pub fn encode_word(word: &[u8], out: &mut impl BufMut) -> Result<(), EncodeError> {
-    let len =
-        u32::try_from(word.len()).map_err(|_| EncodeError::WordTooLong { len: word.len() })?;
-    encode_len(len, out);
-    out.put_slice(word);
-    Ok(())
-}
-
 /// Reads a length prefix at the start of `buf`.
 ///
 /// Returns `Ok(None)` when `buf` holds only part of the prefix, else the announced length and
@@ -202,15 +173,7 @@ pub fn encode_word(word: &[u8], out: &mut impl BufMut) -> Result<(), EncodeError
 ///
 /// # Errors
 /// [`DecodeError::ControlByte`] for a first byte in `0xF8..=0xFF`.
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::decode_len;
-/// assert_eq!(decode_len(&[0xC0, 0x40]), Ok(None)); // half a 3-byte prefix
-/// assert_eq!(decode_len(&[0xC0, 0x40, 0x00]), Ok(Some((0x4000, 3))));
-/// assert!(decode_len(&[0xF8]).is_err());
-/// ```
-pub fn decode_len(buf: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
+pub(crate) fn decode_len(buf: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
     let Some(&b0) = buf.first() else {
         return Ok(None);
     };
@@ -231,209 +194,26 @@ pub fn decode_len(buf: &[u8]) -> Result<Option<(u64, usize)>, DecodeError> {
     Ok(Some((len, size)))
 }
 
-/// Where an incremental scan stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scan {
-    /// More bytes are needed; resume at `pos` having seen `words` words.
-    Incomplete { pos: usize, words: usize },
-    /// A whole sentence of `words` words ends at `end` (after the terminating zero).
-    Complete { end: usize, words: usize },
-}
-
-fn scan(
-    buf: &[u8],
-    mut pos: usize,
-    mut words: usize,
-    limits: &Limits,
-) -> Result<Scan, DecodeError> {
-    loop {
-        let rest = buf.get(pos..).unwrap_or_default();
-        let Some((len, prefix)) = decode_len(rest)? else {
-            return Ok(Scan::Incomplete { pos, words });
-        };
-        if len == 0 {
-            return Ok(Scan::Complete {
-                end: pos + prefix,
-                words,
-            });
-        }
-        if len > limits.max_word_len as u64 {
-            return Err(DecodeError::WordTooLong {
-                len,
-                max: limits.max_word_len,
-            });
-        }
-        // Bounded by max_word_len (a usize) just above.
-        let len = len as usize;
-        if words + 1 > limits.max_words {
-            return Err(DecodeError::TooManyWords {
-                max: limits.max_words,
-            });
-        }
-        if pos + prefix + len + 1 > limits.max_sentence_len {
-            return Err(DecodeError::SentenceTooLong {
-                max: limits.max_sentence_len,
-            });
-        }
-        if rest.len() < prefix + len {
-            return Ok(Scan::Incomplete { pos, words });
-        }
-        pos += prefix + len;
-        words += 1;
-    }
-}
-
-/// Splits a validated frame (words then a zero byte) into words, sharing its memory.
-///
-/// The words are kept as ranges of the frame: one reference count for the whole sentence
-/// instead of one per word. A frame too long for 32-bit ranges (only possible with limits
-/// raised past 4 GiB) falls back to one `Bytes` per word.
-fn split_frame(frame: Bytes, words: usize) -> Sentence {
-    if u32::try_from(frame.len()).is_err() {
-        let mut out = Vec::with_capacity(words);
-        for_each_word(&frame, |start, end| out.push(frame.slice(start..end)));
-        return Sentence::from_validated(out);
-    }
-    let mut spans = Vec::with_capacity(words);
-    // Both bounds are below frame.len(), which fits in a u32 (checked above).
-    for_each_word(&frame, |start, end| spans.push((start as u32, end as u32)));
-    Sentence::from_frame(frame, spans)
-}
-
-/// Calls `f(start, end)` for each word of a validated frame.
-fn for_each_word(frame: &[u8], mut f: impl FnMut(usize, usize)) {
-    let mut pos = 0;
-    while let Ok(Some((len, prefix))) = decode_len(frame.get(pos..).unwrap_or_default()) {
-        if len == 0 {
-            break;
-        }
-        let start = pos + prefix;
-        let end = start + len as usize;
-        if end > frame.len() {
-            break;
-        }
-        f(start, end);
-        pos = end;
-    }
-}
-
-/// Decodes one sentence from the start of `buf`, copying its words.
-///
-/// Returns `Ok(None)` until `buf` holds a whole sentence, then the sentence and the number of
-/// bytes it used. Empty sentences (a lone zero byte) are skipped, as the manual says.
-///
-/// # Errors
-/// [`DecodeError`] when the bytes break the protocol or the [`Limits`].
-///
-/// # Examples
-/// ```
-/// use ispvm_routeros::proto::{decode_sentence, Limits};
-/// let bytes = b"\x05!done\x08=ret=abc\x00rest";
-/// let (sentence, used) = decode_sentence(bytes, &Limits::default())?.unwrap();
-/// assert_eq!(sentence.words()[1].as_ref(), b"=ret=abc");
-/// assert_eq!(used, 16);
-/// assert!(decode_sentence(&bytes[..7], &Limits::default())?.is_none());
-/// # Ok::<(), ispvm_routeros::proto::DecodeError>(())
-/// ```
-pub fn decode_sentence(
-    buf: &[u8],
-    limits: &Limits,
-) -> Result<Option<(Sentence, usize)>, DecodeError> {
-    let mut start = 0;
-    loop {
-        let rest = buf.get(start..).unwrap_or_default();
-        match scan(rest, 0, 0, limits)? {
-            Scan::Incomplete { .. } => return Ok(None),
-            Scan::Complete { end, words: 0 } => start += end,
-            Scan::Complete { end, words } => {
-                let frame = Bytes::copy_from_slice(rest.get(..end).unwrap_or_default());
-                return Ok(Some((split_frame(frame, words), start + end)));
-            }
-        }
-    }
-}
-
-/// Incremental, zero-copy sentence decoder over a growing [`BytesMut`] (the `tokio` codec
-/// pattern: "is a whole sentence here yet?", then split it off).
-///
-/// It remembers how far it has validated, so feeding a large sentence a few bytes at a time
-/// costs linear time. Words of the returned sentence share the buffer's memory.
-///
-/// # Examples
-/// ```
-/// use bytes::BytesMut;
-/// use ispvm_routeros::proto::{Decoder, Limits};
-///
-/// let mut dec = Decoder::new(Limits::default());
-/// let mut buf = BytesMut::from(&b"\x03!re\x06=a=x"[..]); // ends in half a word
-/// assert!(dec.decode(&mut buf)?.is_none());
-/// buf.extend_from_slice(b"yz\x00");
-/// let s = dec.decode(&mut buf)?.unwrap();
-/// assert_eq!(s.len(), 2);
-/// assert!(buf.is_empty());
-/// # Ok::<(), ispvm_routeros::proto::DecodeError>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct Decoder {
-    limits: Limits,
-    pos: usize,
-    words: usize,
-}
-
-impl Decoder {
-    /// A decoder enforcing `limits`.
-    #[must_use]
-    pub const fn new(limits: Limits) -> Self {
-        Self {
-            limits,
-            pos: 0,
-            words: 0,
-        }
-    }
-
-    /// The limits in force.
-    #[must_use]
-    pub const fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
-    /// Splits the next whole sentence off the front of `buf`, or returns `Ok(None)` when more
-    /// bytes are needed. Empty sentences are skipped.
-    ///
-    /// # Errors
-    /// [`DecodeError`] when the bytes break the protocol or the [`Limits`]; the stream is then
-    /// out of sync and should be closed.
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Sentence>, DecodeError> {
-        loop {
-            match scan(buf, self.pos, self.words, &self.limits)? {
-                Scan::Incomplete { pos, words } => {
-                    self.pos = pos;
-                    self.words = words;
-                    return Ok(None);
-                }
-                Scan::Complete { end, words } => {
-                    self.pos = 0;
-                    self.words = 0;
-                    if words == 0 {
-                        buf.advance(end);
-                        continue;
-                    }
-                    let frame = buf.split_to(end).freeze();
-                    return Ok(Some(split_frame(frame, words)));
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::decode::{Decoder, decode_sentence};
+    use bytes::{Bytes, BytesMut};
 
     fn enc(len: u32) -> Vec<u8> {
         let mut v = Vec::new();
         encode_len(len, &mut v);
         v
+    }
+
+    #[test]
+    fn prefix_sizes() {
+        assert_eq!(encoded_len_size(0x7F), 1);
+        assert_eq!(encoded_len_size(0x80), 2);
+        assert_eq!(encoded_len_size(0x1000_0000), 5);
+        assert_eq!(enc(0x80), [0x80, 0x80]);
+        assert_eq!(decode_len(&[0xC0, 0x40]), Ok(None));
+        assert_eq!(decode_len(&[0xC0, 0x40, 0x00]), Ok(Some((0x4000, 3))));
     }
 
     #[test]
@@ -544,7 +324,9 @@ mod tests {
         let mut wire = Vec::new();
         let long = vec![b'x'; 0x4000];
         for w in [&b"!re"[..], &long, b"=name=ether1"] {
-            encode_word(w, &mut wire).unwrap();
+            crate::proto::SentenceWriter::new(&mut wire)
+                .word(w)
+                .unwrap();
         }
         wire.push(0);
         wire.extend_from_slice(b"\x05!done\x00");

@@ -59,7 +59,10 @@ fn a_valid_file_parses_with_its_defaults() {
     );
     let r = &c.tenants[0].routers[0];
     assert_eq!(r.port(), 8729);
-    assert_eq!(c.router_password(r).unwrap().expose(), "s3cret-password");
+    assert_eq!(
+        c.router_password(r).unwrap().expose(),
+        b"s3cret-password".as_slice()
+    );
     let tokens = c.token_entries(&d.path().join("agent.toml")).unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].hash, TokenHash::of("test"));

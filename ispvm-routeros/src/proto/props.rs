@@ -1,10 +1,10 @@
 //! Property tests of the sans-I/O codec: round trips, arbitrary split points, no panics.
 
-use bytes::{BufMut, Bytes, BytesMut};
-use ispvm_routeros::proto::{
-    Decoder, Limits, Query, QueryWord, Reply, Sentence, decode_len, decode_sentence, encode_len,
-    eval_query,
+use crate::proto::word::{decode_len, encode_len};
+use crate::proto::{
+    Decoder, Limits, Query, QueryWord, Reply, Sentence, decode_sentence, eval_query,
 };
+use bytes::{BufMut, Bytes, BytesMut};
 use proptest::prelude::*;
 
 fn word() -> impl Strategy<Value = Vec<u8>> {
