@@ -485,13 +485,21 @@ impl Pipeline {
         }
         let horizon = s.ts - self.config.classify_history;
         let kept = self.history.entry(conc.clone()).or_default();
-        // The same reading again (same entity, metric, labels, instant) replaces the older.
-        let same = kept.iter().rposition(|x| {
-            x.ts == s.ts
-                && x.metric_name == s.metric_name
-                && x.entity_id == s.entity_id
-                && x.labels == s.labels
-        });
+        // The same reading again (same entity, metric, labels, instant) replaces the older;
+        // only the readings at or after its instant at the back are looked at (samples come
+        // in time order), so this stays O(samples per instant).
+        let same = kept
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(|(_, x)| x.ts >= s.ts)
+            .find(|(_, x)| {
+                x.ts == s.ts
+                    && x.metric_name == s.metric_name
+                    && x.entity_id == s.entity_id
+                    && x.labels == s.labels
+            })
+            .map(|(i, _)| i);
         match same {
             Some(i) => {
                 if let Some(slot) = kept.get_mut(i) {

@@ -216,9 +216,16 @@ proptest! {
         prop_assert_eq!((change.added, change.removed), (0, 0));
         let after = p.snapshot(at);
         prop_assert_eq!(&after.analysis, &before.analysis);
-        // Events are handed out once (by the first snapshot); everything else is the same.
-        prop_assert!(after.events.is_empty());
-        let without_events = |s: &Snapshot| { let mut s = s.clone(); s.events.clear(); content(&s) };
+        // Events and opened/closed incidents are deltas, handed out once (by the first
+        // snapshot); everything else is the same.
+        prop_assert!(after.events.is_empty() && after.opened.is_empty() && after.closed.is_empty());
+        let without_events = |s: &Snapshot| {
+            let mut s = s.clone();
+            s.events.clear();
+            s.opened.clear();
+            s.closed.clear();
+            content(&s)
+        };
         prop_assert_eq!(without_events(&after), without_events(&before));
         prop_assert!(!after.changed);
         // And the next inputs land on the same state as without the replacement.
