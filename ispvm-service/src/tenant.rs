@@ -664,7 +664,7 @@ impl Actor {
             let loss = if *answers { 0.0 } else { 100.0 };
             let mut s = Sample::new(
                 round.at,
-                "probe.ping.loss_pct",
+                ispvm_model::names::PROBE_PING_LOSS_PCT,
                 EntityKind::Device,
                 device.clone(),
                 SampleValue::Num(loss),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ispvm_model::{AdapterError, Collection, DeviceAdapter, EntityId, SampleValue};
+use ispvm_model::{AdapterError, Collection, DeviceAdapter, EntityId, SampleValue, names};
 
 use super::*;
 use crate::RouterOsAdapter;
@@ -62,7 +62,7 @@ fn num(c: &Collection, metric: &str, entity: &str) -> Option<f64> {
 }
 
 fn oper_up(c: &Collection, entity: &str) -> Option<f64> {
-    num(c, "interface.oper_up", entity)
+    num(c, names::INTERFACE_OPER_UP, entity)
 }
 
 #[tokio::test]
@@ -106,7 +106,7 @@ async fn power_off_darkens_the_router_its_links_and_what_hangs_only_off_it() {
     w.repair(&id).await.unwrap();
     let agg2 = poll(&w, "agg2").await.unwrap();
     assert!(
-        num(&agg2, "device.uptime_seconds", "agg2").unwrap() < 60.0,
+        num(&agg2, names::DEVICE_UPTIME_SECONDS, "agg2").unwrap() < 60.0,
         "a fresh boot"
     );
     assert_eq!(oper_up(&agg2, "agg2/ether1"), Some(1.0));
@@ -134,7 +134,7 @@ async fn api_down_stops_only_the_api() {
     w.repair(&id).await.unwrap();
     let agg2 = poll(&w, "agg2").await.unwrap();
     assert!(
-        num(&agg2, "device.uptime_seconds", "agg2").unwrap() > 86_400.0,
+        num(&agg2, names::DEVICE_UPTIME_SECONDS, "agg2").unwrap() > 86_400.0,
         "no reboot"
     );
     w.shutdown().await;
@@ -184,25 +184,34 @@ async fn radius_timeout_counts_timeouts_and_drops_sessions() {
     let w = world().await;
     let radius = "bras1/radius/10.0.0.10";
     let before = poll(&w, "bras1").await.unwrap();
-    assert_eq!(num(&before, "pppoe.sessions.active", "bras1"), Some(1000.0));
-    let t0 = num(&before, "radius.timeouts_total", radius).unwrap();
+    assert_eq!(
+        num(&before, names::PPPOE_SESSIONS_ACTIVE, "bras1"),
+        Some(1000.0)
+    );
+    let t0 = num(&before, names::RADIUS_TIMEOUTS_TOTAL, radius).unwrap();
     let id = w
         .inject(Fault::new(FaultKind::RadiusTimeout, "bras1"))
         .await
         .unwrap();
     let first = poll(&w, "bras1").await.unwrap();
-    assert_eq!(num(&first, "pppoe.sessions.active", "bras1"), Some(200.0));
-    let t1 = num(&first, "radius.timeouts_total", radius).unwrap();
+    assert_eq!(
+        num(&first, names::PPPOE_SESSIONS_ACTIVE, "bras1"),
+        Some(200.0)
+    );
+    let t1 = num(&first, names::RADIUS_TIMEOUTS_TOTAL, radius).unwrap();
     assert!(t1 >= t0 + 800.0, "{t0} -> {t1}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     let later = poll(&w, "bras1").await.unwrap();
     assert!(
-        num(&later, "radius.timeouts_total", radius).unwrap() > t1,
+        num(&later, names::RADIUS_TIMEOUTS_TOTAL, radius).unwrap() > t1,
         "timeouts keep growing"
     );
     w.repair(&id).await.unwrap();
     let after = poll(&w, "bras1").await.unwrap();
-    assert_eq!(num(&after, "pppoe.sessions.active", "bras1"), Some(1000.0));
+    assert_eq!(
+        num(&after, names::PPPOE_SESSIONS_ACTIVE, "bras1"),
+        Some(1000.0)
+    );
     // Aggregation routers of this world have a RADIUS client; the access switch has none.
     assert!(matches!(
         w.inject(Fault::new(FaultKind::RadiusTimeout, "acc1")).await,
@@ -229,7 +238,7 @@ async fn maintenance_reloads_the_target_inside_the_window() {
         }
     }
     let back = back.expect("agg1 is back after its reload");
-    assert!(num(&back, "device.uptime_seconds", "agg1").unwrap() < 60.0);
+    assert!(num(&back, names::DEVICE_UPTIME_SECONDS, "agg1").unwrap() < 60.0);
     // The fault (the window) stays until repaired.
     assert_eq!(w.faults().await.len(), 1);
     w.repair(&id).await.unwrap();
