@@ -375,6 +375,7 @@ fn binaries() -> BTreeMap<&'static str, Option<&'static str>> {
         ("ispvm-poll", option_env!("CARGO_BIN_EXE_ispvm-poll")),
         ("ispvm-sim", option_env!("CARGO_BIN_EXE_ispvm-sim")),
         ("ispvm-demo", option_env!("CARGO_BIN_EXE_ispvm-demo")),
+        ("ispvm-agent", option_env!("CARGO_BIN_EXE_ispvm-agent")),
     ])
 }
 
@@ -737,8 +738,8 @@ fn sh_commands_run_or_match_the_real_binaries() {
                             }
                         }
                     }
-                    "ispvm-demo" => {
-                        check_options("ispvm-demo", &cmd.words[1..], &cmd.place);
+                    "ispvm-demo" | "ispvm-agent" => {
+                        check_options(program, &cmd.words[1..], &cmd.place);
                         checked += 1;
                     }
                     "cargo" => {

@@ -39,6 +39,7 @@
 //! ```
 
 mod state;
+pub mod world;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

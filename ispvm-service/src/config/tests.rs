@@ -1,0 +1,175 @@
+//! Exact errors (file, line, key) for each kind of fault, and a valid file.
+
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r#"listen = "127.0.0.1:9000"
+log_format = "json"
+
+[polling]
+fast_seconds = 10
+
+[[tenants]]
+id = "acme"
+fast_seconds = 5
+
+[[tenants.routers]]
+id = "core1"
+host = "192.0.2.1"
+tls = true
+user = "ro"
+password_file = "pw.txt"
+
+[[tenants.tokens]]
+name = "noc"
+role = "viewer"
+token_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+"#;
+
+fn dir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("pw.txt"), "s3cret-password\n").unwrap();
+    d
+}
+
+fn parse(text: &str, d: &tempfile::TempDir) -> Result<Config, ConfigError> {
+    Config::parse(text, &d.path().join("agent.toml"))
+}
+
+fn fault(text: &str) -> (usize, String, String) {
+    let d = dir();
+    let e = parse(text, &d).unwrap_err();
+    assert_eq!(e.file, d.path().join("agent.toml"));
+    (e.line, e.key, e.message)
+}
+
+#[test]
+fn a_valid_file_parses_with_its_defaults() {
+    let d = dir();
+    let c = parse(GOOD, &d).unwrap();
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert_eq!(
+        c.polling,
+        Polling {
+            fast_seconds: 10,
+            timeout_seconds: 5,
+            concurrency: 64
+        }
+    );
+    let r = &c.tenants[0].routers[0];
+    assert_eq!(r.port(), 8729);
+    assert_eq!(
+        c.router_password(r).unwrap().expose(),
+        b"s3cret-password".as_slice()
+    );
+    let tokens = c.token_entries(&d.path().join("agent.toml")).unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].hash, TokenHash::of("test"));
+    // The password is in no Debug output.
+    assert!(!format!("{c:?}").contains("s3cret"));
+}
+
+#[test]
+fn a_wrong_type_names_its_line_and_key() {
+    let (line, key, msg) = fault(&GOOD.replace("id = \"core1\"", "id = \"core1\"\nport = \"x\""));
+    assert_eq!((line, key.as_str()), (13, "tenants[0].routers[0].port"));
+    assert!(msg.contains("invalid type"), "{msg}");
+}
+
+#[test]
+fn an_unknown_key_is_refused() {
+    let (line, key, msg) = fault(&GOOD.replace("fast_seconds = 10", "fast_seconds = 10\nfsat = 1"));
+    assert_eq!((line, key.as_str()), (6, "polling.fsat"));
+    assert!(msg.contains("unknown field `fsat`"), "{msg}");
+}
+
+#[test]
+fn a_password_in_the_file_is_refused_without_echoing_it() {
+    let text = GOOD.replace(
+        "password_file = \"pw.txt\"",
+        "password = \"hunter2-secret\"",
+    );
+    let d = dir();
+    let e = parse(&text, &d).unwrap_err();
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (16, "tenants[0].routers[0].password")
+    );
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}
+
+#[test]
+fn secret_sources_must_exist() {
+    let (line, key, msg) = fault(&GOOD.replace(
+        "password_file = \"pw.txt\"",
+        "password_env = \"ISPVM_TEST_SURELY_UNSET_VARIABLE\"",
+    ));
+    assert_eq!(
+        (line, key.as_str()),
+        (16, "tenants[0].routers[0].password_env")
+    );
+    assert_eq!(
+        msg,
+        "environment variable ISPVM_TEST_SURELY_UNSET_VARIABLE is not set"
+    );
+    let (line, key, msg) = fault(&GOOD.replace("pw.txt", "missing.txt"));
+    assert_eq!(
+        (line, key.as_str()),
+        (16, "tenants[0].routers[0].password_file")
+    );
+    assert!(
+        msg.starts_with("cannot read ") && msg.ends_with("missing.txt: entity not found"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn tenant_ids_tokens_and_values_are_checked() {
+    let (line, key, _) = fault(&GOOD.replace("id = \"acme\"", "id = \"Acme_ISP\""));
+    assert_eq!((line, key.as_str()), (8, "tenants[0].id"));
+    let (line, key, msg) = fault(&GOOD.replace("9f86d0", "zz86d0"));
+    assert_eq!(
+        (line, key.as_str()),
+        (21, "tenants[0].tokens[0].token_sha256")
+    );
+    assert!(msg.starts_with("not 64 hex digits"), "{msg}");
+    let (line, key, _) = fault(&GOOD.replace("fast_seconds = 5", "fast_seconds = 0"));
+    assert_eq!((line, key.as_str()), (9, "tenants[0].fast_seconds"));
+    let (line, key, _) = fault(&GOOD.replace("127.0.0.1:9000", "localhost"));
+    assert_eq!((line, key.as_str()), (1, "listen"));
+    let (line, key, msg) = fault(&GOOD.replace(
+        "[[tenants.routers]]",
+        "[[tenants.routers]]\ntopology = \"nope.json\"",
+    ));
+    assert_eq!((line, key.as_str()), (12, "tenants[0].routers[0].topology"));
+    assert!(msg.contains("unknown field `topology`"), "{msg}");
+    let (line, key, msg) = fault(&GOOD.replace(
+        "fast_seconds = 5",
+        "fast_seconds = 5\ntopology = \"nope.json\"",
+    ));
+    assert_eq!((line, key.as_str()), (10, "tenants[0].topology"));
+    assert!(
+        msg.starts_with("no file ") && msg.ends_with("nope.json"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let (line, key, _) = fault("listen = \"127.0.0.1:1\"\n[polling\n");
+    assert_eq!((line, key.as_str()), (2, "(file)"));
+    let e = Config::load(Path::new("/nonexistent/agent.toml")).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (1, "(file)"));
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/agent.toml:1: key `(file)`: cannot read: ")
+    );
+}
+
+#[test]
+fn a_wrong_type_in_a_spanned_field_names_the_users_key() {
+    let (line, key, msg) = fault(&GOOD.replace("host = \"192.0.2.1\"", "host = 5"));
+    assert_eq!((line, key.as_str()), (13, "tenants[0].routers[0].host"));
+    assert!(msg.starts_with("invalid type: integer `5`"), "{msg}");
+}

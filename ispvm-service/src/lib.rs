@@ -1,0 +1,47 @@
+//! # ispvm-service: the ispvm agent as a library
+//!
+//! What the `ispvm-agent` binary runs, for embedders that want the same service in their own
+//! process: a configuration file ([`config`]), one task per tenant owning its
+//! [`ispvm_pipeline::Pipeline`] fed by a poller ([`tenant`]), the [`ispvm_http::Backend`]
+//! over them ([`Agent`]), reload on SIGHUP, graceful shutdown, and the embedded simulated ISP
+//! ([`embedded`]) that runs when no configuration is given.
+//!
+//! ```text
+//! routers (RouterOS API / API-SSL)       embedded: SimWorld (ispvm-routeros sim::world)
+//!        │ poller task per tenant (fast tier, jitter, timeout, bounded concurrency)
+//!        ▼
+//! tenant task: Pipeline (ingest, poll_failed, snapshot) ─ incidents, windows, audit
+//!        │ watch (latest view)  broadcast (changed analyses)
+//!        ▼
+//! Agent: ispvm_http::Backend ──> ispvm_http::router ──> HTTP API, live page, /metrics
+//! ```
+//!
+//! # Examples
+//! The embedded world, evaluated once:
+//! ```no_run
+//! use std::time::Duration;
+//! use ispvm_http::Backend;
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let agent = ispvm_service::Agent::start_embedded(Duration::from_secs(5)).await?;
+//! let tenant = "demo-isp".parse()?;
+//! agent.tenant(&tenant).expect("the embedded tenant").changed().await?;
+//! assert!(agent.readiness().await.is_ready());
+//! agent.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod agent;
+pub mod config;
+pub mod embedded;
+mod run;
+pub mod tenant;
+
+pub use agent::{Agent, FAULT_MAINTENANCE, ServiceError};
+pub use run::{RunOptions, run};
+
+/// The crate README, compiled as documentation so its example builds.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub mod readme {}

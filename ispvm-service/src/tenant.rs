@@ -1,0 +1,789 @@
+//! One tenant: a task that owns its [`Pipeline`] (pure steps, thin actor) and a poller task
+//! that feeds it.
+//!
+//! ```text
+//! poller task ── every fast interval (jittered ±10 %): poll every router (bounded concurrency,
+//!   │            timeout), ping the simulated world's routers ──> Command::Round
+//!   ▼
+//! tenant task (owns Pipeline, incident records, windows) ── after each round, and at least
+//!   │  every fast interval: snapshot(now) ──> watch<TenantView> (latest), broadcast (changed)
+//!   ▼
+//! TenantHandle: commands (feedback, windows, reload, shutdown) and lock-free reads
+//! ```
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use ispvm_http::{AgentMetrics, AuditEntry, PollResult, Window, WindowKind, WindowRequest};
+use ispvm_model::{
+    AdapterError, Collection, DeviceAdapter, EntityId, EntityKind, MaintenanceWindow, Sample,
+    SampleValue, TenantId, Topology,
+};
+use ispvm_pipeline::{Pipeline, PipelineConfig, PollFailure};
+use ispvm_routeros::sim::world::SimWorld;
+use ispvm_schemas::analysis::AnalysisDocument;
+use ispvm_schemas::incident::{
+    FeedbackLabel, IncidentChange, IncidentChangeKind, IncidentRecord, IncidentState,
+};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Most audit entries kept in memory per tenant.
+pub const AUDIT_LIMIT: usize = 10_000;
+/// Most closed incidents kept in memory per tenant.
+pub const CLOSED_LIMIT: usize = 5_000;
+
+/// A router the poller polls.
+#[derive(Clone)]
+pub struct Target {
+    /// Its entity id.
+    pub id: EntityId,
+    /// Its adapter (one long-lived connection, reused across polls).
+    pub adapter: Arc<dyn DeviceAdapter>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything a tenant task starts from.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TenantSpec {
+    /// The tenant.
+    pub id: TenantId,
+    /// Its topology.
+    pub topology: Arc<Topology>,
+    /// Its pipeline configuration.
+    pub pipeline: PipelineConfig,
+    /// The routers polled.
+    pub targets: Vec<Target>,
+    /// Fast-tier interval.
+    pub fast: Duration,
+    /// Timeout of one router's poll.
+    pub timeout: Duration,
+    /// Routers polled at once.
+    pub concurrency: usize,
+    /// The simulated world, for the embedded tenant.
+    pub world: Option<SimWorld>,
+}
+
+impl TenantSpec {
+    /// A spec with the given parts, fast tier 30 s, timeout 5 s, 64 at once, no world.
+    #[must_use]
+    pub fn new(
+        id: TenantId,
+        topology: Topology,
+        pipeline: PipelineConfig,
+        targets: Vec<Target>,
+    ) -> Self {
+        Self {
+            id,
+            topology: Arc::new(topology),
+            pipeline,
+            targets,
+            fast: Duration::from_secs(30),
+            timeout: Duration::from_secs(5),
+            concurrency: 64,
+            world: None,
+        }
+    }
+}
+
+/// What readers see of a tenant: the latest evaluation and the incident records.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TenantView {
+    /// The latest analysis.
+    pub analysis: Arc<AnalysisDocument>,
+    /// Every incident record kept, newest `opened_at` first.
+    pub incidents: Arc<Vec<IncidentRecord>>,
+    /// The topology it was made with.
+    pub topology: Arc<Topology>,
+}
+
+/// One poll round's results.
+#[derive(Debug)]
+struct Round {
+    at: DateTime<Utc>,
+    polls: Vec<(EntityId, Result<Collection, AdapterError>, Duration)>,
+    pings: Vec<(EntityId, bool)>,
+}
+
+/// Why a feedback was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FeedbackOutcome {
+    Ok,
+    UnknownIncident,
+    CauseNotInIncident,
+}
+
+enum Command {
+    Round(Round),
+    Feedback {
+        incident: String,
+        cause: EntityId,
+        reply: oneshot::Sender<FeedbackOutcome>,
+    },
+    CreateWindow {
+        kind: WindowKind,
+        request: WindowRequest,
+        created_by: String,
+        reply: oneshot::Sender<Result<Window, String>>,
+    },
+    EndWindow {
+        kind: WindowKind,
+        id: String,
+        reply: oneshot::Sender<Option<Window>>,
+    },
+    ListWindows {
+        kind: WindowKind,
+        reply: oneshot::Sender<Vec<Window>>,
+    },
+    Reload {
+        topology: Arc<Topology>,
+        pipeline: Box<PipelineConfig>,
+        targets: Vec<Target>,
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// A handle onto a running tenant: cheap to clone.
+#[derive(Clone)]
+pub struct TenantHandle {
+    id: TenantId,
+    commands: mpsc::Sender<Command>,
+    latest: watch::Receiver<Option<TenantView>>,
+    changes: broadcast::Sender<Arc<AnalysisDocument>>,
+    audit: Arc<Mutex<VecDeque<AuditEntry>>>,
+    world: Option<SimWorld>,
+    targets: watch::Sender<Vec<Target>>,
+}
+
+impl std::fmt::Debug for TenantHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantHandle")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The tasks of a tenant, to wait for at shutdown.
+#[derive(Debug)]
+pub struct TenantTasks {
+    actor: tokio::task::JoinHandle<()>,
+    poller: tokio::task::JoinHandle<()>,
+}
+
+impl TenantTasks {
+    /// Waits until both tasks ended (after the shutdown signal).
+    pub async fn join(self) {
+        let _ = self.poller.await;
+        let _ = self.actor.await;
+    }
+}
+
+impl TenantHandle {
+    /// The tenant.
+    #[must_use]
+    pub fn id(&self) -> &TenantId {
+        &self.id
+    }
+    /// The latest view, `None` before the first evaluation.
+    #[must_use]
+    pub fn latest(&self) -> Option<TenantView> {
+        self.latest.borrow().clone()
+    }
+    /// A receiver of the analyses whose evaluation changed something.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<AnalysisDocument>> {
+        self.changes.subscribe()
+    }
+    /// Waits for the next evaluation (for tests and readiness waits).
+    ///
+    /// # Errors
+    /// When the tenant task ended.
+    pub async fn changed(&self) -> Result<(), watch::error::RecvError> {
+        let mut rx = self.latest.clone();
+        rx.changed().await
+    }
+    /// The simulated world, for the embedded tenant.
+    #[must_use]
+    pub fn world(&self) -> Option<&SimWorld> {
+        self.world.as_ref()
+    }
+    /// Appends to the audit log (bounded: the oldest entries go first).
+    pub fn audit(&self, entry: AuditEntry) {
+        if let Ok(mut a) = self.audit.lock() {
+            if a.len() >= AUDIT_LIMIT {
+                a.pop_front();
+            }
+            a.push_back(entry);
+        }
+    }
+    /// The newest `limit` audit entries, newest first.
+    #[must_use]
+    pub fn audit_entries(&self, limit: usize) -> Vec<AuditEntry> {
+        self.audit
+            .lock()
+            .map(|a| a.iter().rev().take(limit).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) async fn feedback(
+        &self,
+        incident: &str,
+        cause: &EntityId,
+    ) -> Option<FeedbackOutcome> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Feedback {
+                incident: incident.to_owned(),
+                cause: cause.clone(),
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn create_window(
+        &self,
+        kind: WindowKind,
+        request: WindowRequest,
+        created_by: String,
+    ) -> Option<Result<Window, String>> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::CreateWindow {
+                kind,
+                request,
+                created_by,
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn end_window(&self, kind: WindowKind, id: &str) -> Option<Option<Window>> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::EndWindow {
+                kind,
+                id: id.to_owned(),
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    pub(crate) async fn windows(&self, kind: WindowKind) -> Option<Vec<Window>> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(Command::ListWindows { kind, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Replaces topology, pipeline configuration and routers, keeping engine state and
+    /// incident ids; returns a one-line summary.
+    pub async fn reload(
+        &self,
+        topology: Arc<Topology>,
+        pipeline: PipelineConfig,
+        targets: Vec<Target>,
+    ) -> Option<String> {
+        let (reply, rx) = oneshot::channel();
+        self.targets.send_replace(targets.clone());
+        self.commands
+            .send(Command::Reload {
+                topology,
+                pipeline: Box::new(pipeline),
+                targets,
+                reply,
+            })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+}
+
+/// Starts a tenant's actor and poller; both stop when `shutdown` turns true (an in-flight
+/// poll round is cancelled, the last state stays readable through the handle).
+#[must_use]
+pub fn spawn(
+    spec: TenantSpec,
+    metrics: Arc<AgentMetrics>,
+    shutdown: watch::Receiver<bool>,
+) -> (TenantHandle, TenantTasks) {
+    let (commands, rx) = mpsc::channel(64);
+    let (latest_tx, latest) = watch::channel(None);
+    let (changes, _) = broadcast::channel(16);
+    let (targets_tx, targets_rx) = watch::channel(spec.targets.clone());
+    let handle = TenantHandle {
+        id: spec.id.clone(),
+        commands: commands.clone(),
+        latest,
+        changes: changes.clone(),
+        audit: Arc::new(Mutex::new(VecDeque::new())),
+        world: spec.world.clone(),
+        targets: targets_tx,
+    };
+    let poller = tokio::spawn(poll_loop(
+        spec.id.clone(),
+        targets_rx,
+        spec.world.clone(),
+        spec.fast,
+        spec.timeout,
+        spec.concurrency.max(1),
+        commands,
+        metrics.clone(),
+        shutdown.clone(),
+    ));
+    let actor = Actor {
+        id: spec.id,
+        pipeline: Pipeline::new(spec.topology.clone(), spec.pipeline),
+        topology: spec.topology,
+        records: BTreeMap::new(),
+        windows: Vec::new(),
+        next_window: 1,
+        latest: latest_tx,
+        changes,
+        metrics,
+    };
+    let actor = tokio::spawn(actor.run(rx, spec.fast, shutdown));
+    (handle, TenantTasks { actor, poller })
+}
+
+fn jittered(fast: Duration) -> Duration {
+    let f: f64 = 0.9 + rand::random::<f64>() * 0.2;
+    fast.mul_f64(f)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn poll_loop(
+    tenant: TenantId,
+    targets: watch::Receiver<Vec<Target>>,
+    world: Option<SimWorld>,
+    fast: Duration,
+    timeout: Duration,
+    concurrency: usize,
+    commands: mpsc::Sender<Command>,
+    metrics: Arc<AgentMetrics>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // Spread the first round over a tenth of the interval: no thundering herd at start.
+    let mut wait = fast.mul_f64(rand::random::<f64>() * 0.1);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        let list = targets.borrow().clone();
+        let round = tokio::select! {
+            r = poll_round(&list, world.as_ref(), timeout, concurrency) => r,
+            _ = shutdown.changed() => return,
+        };
+        for (_, outcome, took) in &round.polls {
+            let result = match outcome {
+                Ok(_) => PollResult::Ok,
+                Err(AdapterError::Timeout { .. }) => PollResult::Timeout,
+                Err(_) => PollResult::Error,
+            };
+            metrics.observe_poll(&tenant, result, *took);
+        }
+        if commands.send(Command::Round(round)).await.is_err() {
+            return;
+        }
+        wait = jittered(fast);
+    }
+}
+
+async fn poll_round(
+    targets: &[Target],
+    world: Option<&SimWorld>,
+    timeout: Duration,
+    concurrency: usize,
+) -> Round {
+    let polls = futures::stream::iter(targets.iter().cloned())
+        .map(|t| async move {
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(timeout, t.adapter.collect()).await {
+                Ok(o) => o,
+                Err(_) => Err(AdapterError::Timeout {
+                    device: t.id.to_string(),
+                    operation: "poll".to_owned(),
+                }),
+            };
+            (t.id, outcome, started.elapsed())
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut pings = Vec::new();
+    if let Some(w) = world {
+        for t in targets {
+            pings.push((t.id.clone(), w.ping(t.id.as_str()).await));
+        }
+    }
+    Round {
+        at: Utc::now(),
+        polls,
+        pings,
+    }
+}
+
+fn failure_kind(e: &AdapterError) -> PollFailure {
+    match e {
+        AdapterError::Timeout { .. } => PollFailure::Timeout,
+        AdapterError::Unreachable { .. } => PollFailure::Refused,
+        AdapterError::Authentication { .. } => PollFailure::Login,
+        AdapterError::Protocol { .. } => PollFailure::Protocol,
+        _ => PollFailure::Other,
+    }
+}
+
+struct Actor {
+    id: TenantId,
+    pipeline: Pipeline,
+    topology: Arc<Topology>,
+    records: BTreeMap<String, IncidentRecord>,
+    windows: Vec<Window>,
+    next_window: u64,
+    latest: watch::Sender<Option<TenantView>>,
+    changes: broadcast::Sender<Arc<AnalysisDocument>>,
+    metrics: Arc<AgentMetrics>,
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        fast: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut every = tokio::time::interval(fast);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            tokio::select! {
+                c = commands.recv() => match c {
+                    Some(c) => self.handle(c),
+                    None => break,
+                },
+                _ = every.tick() => {
+                    // At least one evaluation per fast interval, rounds or not.
+                    if self.latest.borrow().as_ref().is_some_and(|v| {
+                        (Utc::now() - v.analysis.evaluated_at).to_std().unwrap_or_default() >= fast
+                    }) {
+                        self.evaluate(Utc::now());
+                    }
+                }
+                _ = shutdown.changed() => break,
+            }
+        }
+        tracing::debug!(tenant = %self.id, "tenant task ended");
+    }
+
+    fn handle(&mut self, c: Command) {
+        match c {
+            Command::Round(round) => {
+                self.ingest(&round);
+                self.evaluate(round.at);
+            }
+            Command::Feedback {
+                incident,
+                cause,
+                reply,
+            } => {
+                let outcome = match self.pipeline.record_feedback(&incident, &cause) {
+                    Ok(()) => {
+                        if let Some(r) = self.records.get_mut(&incident) {
+                            let now = Utc::now();
+                            r.feedback = Some(FeedbackLabel::new(cause.clone(), now));
+                            r.history.push(IncidentChange::new(
+                                now,
+                                IncidentChangeKind::Feedback,
+                                format!("true cause: {cause}"),
+                            ));
+                        }
+                        self.publish_records();
+                        FeedbackOutcome::Ok
+                    }
+                    Err(ispvm_pipeline::FeedbackError::CauseNotInIncident { .. }) => {
+                        FeedbackOutcome::CauseNotInIncident
+                    }
+                    Err(_) => FeedbackOutcome::UnknownIncident,
+                };
+                let _ = reply.send(outcome);
+            }
+            Command::CreateWindow {
+                kind,
+                request,
+                created_by,
+                reply,
+            } => {
+                let _ = reply.send(self.create_window(kind, &request, created_by));
+            }
+            Command::EndWindow { kind, id, reply } => {
+                let now = Utc::now();
+                let ended = self
+                    .windows
+                    .iter_mut()
+                    .find(|w| {
+                        w.kind == kind && w.id == id && w.ended_early_at.is_none() && w.end > now
+                    })
+                    .map(|w| {
+                        w.end = now.max(w.start + chrono::Duration::milliseconds(1));
+                        w.ended_early_at = Some(now);
+                        w.clone()
+                    });
+                if ended.is_some() {
+                    self.apply_windows();
+                    self.evaluate(now);
+                }
+                let _ = reply.send(ended);
+            }
+            Command::ListWindows { kind, reply } => {
+                let now = Utc::now();
+                let mut list: Vec<Window> = self
+                    .windows
+                    .iter()
+                    .filter(|w| w.kind == kind && w.ended_early_at.is_none() && w.end > now)
+                    .cloned()
+                    .collect();
+                list.sort_by_key(|w| w.start);
+                let _ = reply.send(list);
+            }
+            Command::Reload {
+                topology,
+                pipeline,
+                targets,
+                reply,
+            } => {
+                let _ = (pipeline, targets);
+                let change = self.pipeline.replace_topology(topology.clone());
+                self.topology = topology;
+                self.windows.retain(|w| {
+                    w.entities
+                        .iter()
+                        .all(|e| self.topology.index_of(e.as_str()).is_some())
+                });
+                self.apply_windows();
+                self.evaluate(Utc::now());
+                let _ = reply.send(format!(
+                    "{} entities kept, {} added, {} removed",
+                    change.kept, change.added, change.removed
+                ));
+            }
+        }
+    }
+
+    fn create_window(
+        &mut self,
+        kind: WindowKind,
+        request: &WindowRequest,
+        created_by: String,
+    ) -> Result<Window, String> {
+        let now = Utc::now();
+        if request.entities.is_empty() {
+            return Err("a window names at least one entity".into());
+        }
+        if let Some(e) = request
+            .entities
+            .iter()
+            .find(|e| self.topology.index_of(e.as_str()).is_none())
+        {
+            return Err(format!("unknown entity {e}"));
+        }
+        let start = request.start.unwrap_or(now);
+        if request.end <= start {
+            return Err("the end is not after the start".into());
+        }
+        let prefix = match kind {
+            WindowKind::Silence => "sl",
+            _ => "mw",
+        };
+        let id = format!("{prefix}{}", self.next_window);
+        self.next_window += 1;
+        let w = Window::from_request(id, kind, request, created_by, now);
+        self.windows.push(w.clone());
+        if kind == WindowKind::Maintenance {
+            self.apply_windows();
+            self.evaluate(now);
+        }
+        Ok(w)
+    }
+
+    fn apply_windows(&mut self) {
+        let now = Utc::now();
+        self.windows
+            .retain(|w| w.end > now - chrono::Duration::hours(24));
+        let windows: Vec<MaintenanceWindow> = self
+            .windows
+            .iter()
+            .filter(|w| w.kind == WindowKind::Maintenance)
+            .filter_map(|w| {
+                let m = MaintenanceWindow::new(w.entities.clone(), w.start, w.end).ok()?;
+                Some(match &w.reason {
+                    Some(r) => m.with_reason(r.clone()),
+                    None => m,
+                })
+            })
+            .collect();
+        if let Err(e) = self.pipeline.set_maintenance(&windows) {
+            tracing::warn!(tenant = %self.id, error = %e, "maintenance windows refused");
+        }
+    }
+
+    fn ingest(&mut self, round: &Round) {
+        let mut samples: Vec<Sample> = Vec::new();
+        for (device, outcome, _) in &round.polls {
+            match outcome {
+                Ok(c) => samples.extend(c.samples.iter().cloned()),
+                Err(e) => {
+                    if let Err(err) = self.pipeline.poll_failed(device, round.at, failure_kind(e)) {
+                        tracing::debug!(tenant = %self.id, %device, error = %err, "failed poll of an unknown device");
+                    }
+                }
+            }
+        }
+        for (device, answers) in &round.pings {
+            let loss = if *answers { 0.0 } else { 100.0 };
+            let mut s = Sample::new(
+                round.at,
+                ispvm_model::names::PROBE_PING_LOSS_PCT,
+                EntityKind::Device,
+                device.clone(),
+                SampleValue::Num(loss),
+                "%",
+                "agent_ping",
+            );
+            s.labels.insert("vantage".into(), "agent".into());
+            samples.push(s);
+        }
+        let stats = self.pipeline.ingest_samples(&samples);
+        tracing::trace!(tenant = %self.id, ?stats, "round ingested");
+    }
+
+    fn evaluate(&mut self, at: DateTime<Utc>) {
+        let started = Instant::now();
+        let snapshot = self.pipeline.snapshot(at);
+        self.metrics.observe_evaluation(started.elapsed());
+        let analysis = Arc::new(snapshot.analysis);
+        self.metrics.set_analysis(&analysis);
+        self.track_incidents(&analysis);
+        let incidents = Arc::new(self.sorted_records());
+        self.latest.send_replace(Some(TenantView {
+            analysis: analysis.clone(),
+            incidents,
+            topology: self.topology.clone(),
+        }));
+        if snapshot.changed {
+            let _ = self.changes.send(analysis);
+        }
+    }
+
+    fn sorted_records(&self) -> Vec<IncidentRecord> {
+        let mut v: Vec<IncidentRecord> = self.records.values().cloned().collect();
+        v.sort_by_key(|r| std::cmp::Reverse(r.incident.opened_at));
+        v
+    }
+
+    fn publish_records(&mut self) {
+        let incidents = Arc::new(self.sorted_records());
+        self.latest.send_modify(|v| {
+            if let Some(v) = v {
+                v.incidents = incidents;
+            }
+        });
+    }
+
+    fn track_incidents(&mut self, analysis: &AnalysisDocument) {
+        let at = analysis.evaluated_at;
+        let open_now: Vec<&str> = analysis.incidents.iter().map(|i| i.id.as_str()).collect();
+        for incident in &analysis.incidents {
+            match self.records.get_mut(&incident.id) {
+                None => {
+                    self.records.insert(
+                        incident.id.clone(),
+                        IncidentRecord::opened(incident.clone()),
+                    );
+                }
+                Some(r) => {
+                    let causes = |i: &ispvm_model::Incident| {
+                        i.root_causes
+                            .iter()
+                            .map(|c| (c.entity.clone(), format!("{:?}", c.role)))
+                            .collect::<Vec<_>>()
+                    };
+                    if r.state == IncidentState::Closed {
+                        r.state = IncidentState::Open;
+                        r.closed_at = None;
+                        r.history.push(IncidentChange::new(
+                            at,
+                            IncidentChangeKind::Opened,
+                            "reopened",
+                        ));
+                    }
+                    if causes(&r.incident) != causes(incident) {
+                        r.history.push(IncidentChange::new(
+                            at,
+                            IncidentChangeKind::CausesChanged,
+                            incident.summary.clone(),
+                        ));
+                    } else if r.incident.impacted != incident.impacted
+                        || r.incident.subscribers_affected != incident.subscribers_affected
+                    {
+                        r.history.push(IncidentChange::new(
+                            at,
+                            IncidentChangeKind::ImpactChanged,
+                            incident.summary.clone(),
+                        ));
+                    }
+                    r.incident = incident.clone();
+                }
+            }
+        }
+        for (id, r) in &mut self.records {
+            if r.state == IncidentState::Open && !open_now.contains(&id.as_str()) {
+                r.state = IncidentState::Closed;
+                r.closed_at = Some(at);
+                r.history.push(IncidentChange::new(
+                    at,
+                    IncidentChangeKind::Closed,
+                    "every cause recovered",
+                ));
+            }
+        }
+        let closed = self
+            .records
+            .values()
+            .filter(|r| r.state == IncidentState::Closed)
+            .count();
+        if closed > CLOSED_LIMIT {
+            let mut by_close: Vec<(DateTime<Utc>, String)> = self
+                .records
+                .iter()
+                .filter(|(_, r)| r.state == IncidentState::Closed)
+                .map(|(id, r)| (r.closed_at.unwrap_or(at), id.clone()))
+                .collect();
+            by_close.sort();
+            for (_, id) in by_close.into_iter().take(closed - CLOSED_LIMIT) {
+                self.records.remove(&id);
+            }
+        }
+    }
+}
