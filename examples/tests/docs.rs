@@ -116,7 +116,15 @@ fn all_blocks() -> Vec<Block> {
 #[test]
 fn every_block_declares_a_known_language() {
     // `rust,ignore` only for API sketches in crate READMEs; `rust` blocks are compiled below.
-    let known = ["rust", "rust,ignore", "json", "sh", "routeros", "text", "dot"];
+    let known = [
+        "rust",
+        "rust,ignore",
+        "json",
+        "sh",
+        "routeros",
+        "text",
+        "dot",
+    ];
     let mut bad = Vec::new();
     for b in all_blocks() {
         if !known.contains(&b.lang.as_str()) {
@@ -772,7 +780,9 @@ fn sh_commands_run_or_match_the_real_binaries() {
                     "sqlite3" => {
                         // The embedded store's file name, as the store names it.
                         assert!(
-                            cmd.words.get(1).is_some_and(|f| f.ends_with("/ispvm.sqlite")),
+                            cmd.words
+                                .get(1)
+                                .is_some_and(|f| f.ends_with("/ispvm.sqlite")),
                             "{}: sqlite3 opens DATA_DIR/ispvm.sqlite",
                             cmd.place
                         );

@@ -303,9 +303,7 @@ async fn live_page_follows_the_stream_and_sends_feedback() {
     // Screenshot for people (the stream is idle, the page is complete).
     let shot = std::env::var_os("ISPVM_PAGE_SCREENSHOT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("ispvm-http-page.png")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("ispvm-http-page.png"));
     let png = page
         .call(
             "Page.captureScreenshot",

@@ -153,7 +153,8 @@ impl Serialize for SubscriberId {
 #[derive(Clone)]
 pub struct SubscriberHasher {
     tenant: TenantId,
-    keyed: Hmac<Sha256>,
+    /// Boxed: the keyed state is a few hundred bytes, and `Privacy` should stay small.
+    keyed: Box<Hmac<Sha256>>,
 }
 
 impl SubscriberHasher {
@@ -163,7 +164,10 @@ impl SubscriberHasher {
         // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
         let keyed = <Hmac<Sha256> as Mac>::new_from_slice(secret.0.expose())
             .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
-        Self { tenant, keyed }
+        Self {
+            tenant,
+            keyed: Box::new(keyed),
+        }
     }
 
     /// The tenant this hasher belongs to.
@@ -175,7 +179,7 @@ impl SubscriberHasher {
     /// The pseudonymous id of `username` (bytes as received, no normalisation).
     #[must_use]
     pub fn hash(&self, username: impl AsRef<[u8]>) -> SubscriberId {
-        let mut mac = self.keyed.clone();
+        let mut mac = (*self.keyed).clone();
         mac.update(username.as_ref());
         SubscriberId(mac.finalize().into_bytes().into())
     }

@@ -104,7 +104,8 @@ fn print(analysis: &Analysis, format: Format) -> std::io::Result<()> {
             out.write_all(b"\n")?;
         }
         Format::Text => out.write_all(
-            ispvm_report::text(&analysis.to_document(), &ispvm_report::TextOptions::full()).as_bytes(),
+            ispvm_report::text(&analysis.to_document(), &ispvm_report::TextOptions::full())
+                .as_bytes(),
         )?,
     }
     out.flush()
