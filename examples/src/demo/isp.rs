@@ -329,29 +329,6 @@ pub fn sim_state(spec: &RouterSpec) -> SimState {
     s
 }
 
-/// Maps a sample's entity id to the demo topology: `core1/bgp/198.51.100.1` is `transit1`,
-/// `bras1/radius/10.0.0.10` is the concentrator's view of `radius1`; others are unchanged.
-///
-/// # Examples
-/// ```
-/// use ispvm_examples::demo::isp::alias;
-/// assert_eq!(alias("core2/bgp/192.0.2.1"), Some("transit3"));
-/// assert_eq!(alias("agg1"), None);
-/// ```
-#[must_use]
-pub fn alias(entity: &str) -> Option<&'static str> {
-    TRANSITS.iter().find_map(|(t, core, addr, _)| {
-        let rest = entity.strip_prefix(core)?.strip_prefix("/bgp/")?;
-        (rest == *addr).then_some(*t)
-    })
-}
-
-/// The concentrator's RADIUS client entry for radius1: `bras1/radius/10.0.0.10`.
-#[must_use]
-pub fn radius_client_entity(concentrator: &str) -> String {
-    format!("{concentrator}/radius/{RADIUS_ADDRESS}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,7 +400,5 @@ mod tests {
         assert_eq!(bras2.pppoe.sessions, 2100);
         assert_eq!(bras2.radius[0].address, RADIUS_ADDRESS);
         assert_eq!(sim_state(&ROUTERS[12]).version, "6.49.10");
-        assert_eq!(alias("core1/bgp/203.0.113.1"), Some("transit2"));
-        assert_eq!(alias("core2/bgp/203.0.113.1"), None);
     }
 }

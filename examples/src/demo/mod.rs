@@ -311,7 +311,10 @@ pub fn pipeline_config() -> Result<PipelineConfig, DemoError> {
     let mut config =
         PipelineConfig::standard().with_radius_server(isp::RADIUS_ADDRESS, id(isp::RADIUS_ID)?);
     for (transit, core, address, _) in isp::TRANSITS {
-        config = config.with_alias(format!("{core}/bgp/{address}"), id(transit)?);
+        let session = id(core)?
+            .bgp_session(address)
+            .map_err(|e| DemoError::Story(e.to_string()))?;
+        config = config.with_alias(session.as_str(), id(transit)?);
     }
     Ok(config)
 }

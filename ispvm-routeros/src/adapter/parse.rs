@@ -201,7 +201,7 @@ impl fmt::Display for RouterOsVersion {
 
 /// Why a version string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a RouterOS version: {0:?}")]
+#[error("not a RouterOS version: {:?}", ispvm_model::quote::bounded(.0))]
 pub struct VersionError(pub String);
 
 impl std::str::FromStr for RouterOsVersion {

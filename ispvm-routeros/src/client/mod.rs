@@ -52,6 +52,7 @@ use crate::proto::{
     Command, DecodeError, Decoder, EncodeError, Limits, Reply, ReplyError, ReplyKind, Trap,
 };
 use ispvm_model::ErrorCause;
+use ispvm_model::quote::bounded;
 
 /// Plain API port.
 pub const API_PORT: u16 = 8728;
@@ -89,7 +90,7 @@ pub enum ClientError {
         after: Duration,
     },
     /// The device refused the login.
-    #[error("login refused: {message}")]
+    #[error("login refused: {}", bounded(message))]
     Login {
         /// The device's message.
         message: String,
@@ -103,7 +104,7 @@ pub enum ClientError {
         traps: Vec<Trap>,
     },
     /// The device sent `!fatal` and closed the connection.
-    #[error("device closed the session: {reason}")]
+    #[error("device closed the session: {}", bounded(reason))]
     Fatal {
         /// The reason word.
         reason: String,
@@ -135,7 +136,7 @@ pub enum ClientError {
         source: Option<ErrorCause>,
     },
     /// The device answered something this client did not expect.
-    #[error("unexpected reply: {message}")]
+    #[error("unexpected reply: {}", bounded(message))]
     Unexpected {
         /// What was wrong.
         message: String,

@@ -6,6 +6,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 use bytes::{BufMut, Bytes, BytesMut};
+use ispvm_model::quote::bounded;
 
 use super::word::{EncodeError, encoded_len_size};
 use super::writer::SentenceWriter;
@@ -353,7 +354,7 @@ impl ReplyKind {
 #[non_exhaustive]
 pub enum ReplyError {
     /// The first word is not a known reply word.
-    #[error("unknown reply word {word:?}")]
+    #[error("unknown reply word {:?}", ispvm_model::quote::bounded(word))]
     UnknownReplyWord {
         /// The word, lossily decoded.
         word: String,
@@ -433,8 +434,8 @@ pub struct Trap {
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.category {
-            Some(c) => write!(f, "{} (category {})", self.message, c.code()),
-            None => f.write_str(&self.message),
+            Some(c) => write!(f, "{} (category {})", bounded(&self.message), c.code()),
+            None => write!(f, "{}", bounded(&self.message)),
         }
     }
 }
@@ -612,6 +613,23 @@ impl fmt::Debug for Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_text_in_errors_is_bounded() {
+        let huge = "x".repeat(1 << 20);
+        let err = Reply::parse(Sentence::from_words([huge.clone()])).unwrap_err();
+        let text = err.to_string();
+        assert_eq!(
+            text,
+            format!("unknown reply word \"{}…\"", "x".repeat(80)),
+            "a 1 MiB reply word is quoted as 80 characters and an ellipsis"
+        );
+        let trap = Trap {
+            category: None,
+            message: huge.clone(),
+        };
+        assert_eq!(trap.to_string().chars().count(), 81);
+    }
 
     #[test]
     fn traps_and_fatal() {

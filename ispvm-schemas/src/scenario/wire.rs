@@ -57,9 +57,12 @@ thread_local! {
 
 /// While alive, every entity id this module reads is shared with the first equal id read
 /// (usually the entity's own): a topology names each entity as a dependent and as a member
-/// of several groups, and sharing saves one allocation per mention.
+/// of several groups, and sharing saves one allocation per mention. (Only the validating
+/// parser uses it.)
+#[cfg(feature = "validation")]
 pub(super) struct Sharing(());
 
+#[cfg(feature = "validation")]
 impl Sharing {
     /// Starts sharing, with room for about `ids` distinct ids.
     pub(super) fn start(ids: usize) -> Self {
@@ -68,6 +71,7 @@ impl Sharing {
     }
 }
 
+#[cfg(feature = "validation")]
 impl Drop for Sharing {
     fn drop(&mut self) {
         IDS.with(|ids| *ids.borrow_mut() = None);
