@@ -1,11 +1,16 @@
 //! Running the agent: listener, HTTP server, signals.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ispvm_store::{Store, StoreOptions};
+
 use crate::agent::{Agent, ServiceError};
+
+/// The data directory when neither `--data-dir` nor the file's `data_dir` names one.
+pub const DEFAULT_DATA_DIR: &str = "./ispvm-data";
 
 /// What [`run`] starts.
 #[derive(Debug, Clone)]
@@ -17,6 +22,12 @@ pub struct RunOptions {
     pub listen: Option<SocketAddr>,
     /// Fast-tier interval of the embedded world.
     pub embedded_fast: Duration,
+    /// Data directory (`--data-dir`); `None` takes the file's `data_dir`, else
+    /// [`DEFAULT_DATA_DIR`]. The embedded database is `ispvm.sqlite` in it.
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (`--database`), used instead of the data directory; `None` takes the
+    /// file's `database`. Never logged.
+    pub database: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -25,6 +36,8 @@ impl Default for RunOptions {
             config: None,
             listen: None,
             embedded_fast: Duration::from_secs(5),
+            data_dir: None,
+            database: None,
         }
     }
 }
@@ -39,14 +52,78 @@ impl RunOptions {
             ..Self::default()
         }
     }
+
+    /// Sets the data directory.
+    #[must_use]
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.data_dir = dir;
+        self
+    }
+
+    /// Sets the database URL.
+    #[must_use]
+    pub fn with_database(mut self, url: Option<String>) -> Self {
+        self.database = url;
+        self
+    }
 }
 
-/// Starts the agent and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
-/// Prints `listening on http://ADDR` on standard output once the listener is bound.
+/// Opens the store named by the options and the file: `--database`, else the file's
+/// `database`, else `ispvm.sqlite` in `--data-dir`, the file's `data_dir` (relative to the
+/// file) or [`DEFAULT_DATA_DIR`]. Migrations run; a newer schema is refused.
+async fn open_store(
+    options: &RunOptions,
+    config: Option<&crate::config::Config>,
+) -> Result<Store, ServiceError> {
+    let url = options.database.clone().or_else(|| {
+        config
+            .and_then(|c| c.database.as_ref())
+            .map(|d| d.get_ref().clone())
+    });
+    let store = match url {
+        Some(url) => {
+            let store = Store::open_with(StoreOptions::url(url)).await?;
+            tracing::info!(backend = store.backend().as_str(), "store opened");
+            store
+        }
+        None => {
+            let dir = match (&options.data_dir, config) {
+                (Some(d), _) => d.clone(),
+                (None, Some(c)) => match &c.data_dir {
+                    Some(d) => c.resolve(d),
+                    None => PathBuf::from(DEFAULT_DATA_DIR),
+                },
+                (None, None) => PathBuf::from(DEFAULT_DATA_DIR),
+            };
+            let store = Store::open_data_dir(&dir).await?;
+            tracing::info!(backend = "sqlite", data_dir = %Path::new(&dir).display(), "store opened");
+            store
+        }
+    };
+    match store.check_integrity().await {
+        Ok(lines) if lines == ["ok"] => {}
+        Ok(lines) => {
+            store.close().await;
+            return Err(ServiceError::Store(ispvm_store::StoreError::Corrupt(
+                lines.join("; "),
+            )));
+        }
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    }
+    Ok(store)
+}
+
+/// Opens the store (see [`RunOptions::data_dir`]), starts the agent with the state it holds
+/// and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration. Prints
+/// `listening on http://ADDR` on standard output once the listener is bound.
 ///
 /// # Errors
 /// [`ServiceError`]: [`ServiceError::is_usage`] for configuration faults (exit 2), others
-/// at run time (exit 1: the port is taken, the world cannot start).
+/// at run time (exit 1: the port is taken, the world cannot start, the store cannot be
+/// opened or holds a schema newer than this program).
 pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let (agent, file_listen) = match &options.config {
         Some(path) => {
@@ -55,9 +132,19 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
                 .listen
                 .as_ref()
                 .and_then(|l| l.get_ref().parse::<SocketAddr>().ok());
-            (Agent::start_from_config(path).await?, listen)
+            let store = open_store(&options, Some(&config)).await?;
+            (
+                Agent::start_from_config_stored(path, Some(store)).await?,
+                listen,
+            )
         }
-        None => (Agent::start_embedded(options.embedded_fast).await?, None),
+        None => {
+            let store = open_store(&options, None).await?;
+            (
+                Agent::start_embedded_stored(options.embedded_fast, Some(store)).await?,
+                None,
+            )
+        }
     };
     let listen = options
         .listen
