@@ -157,8 +157,17 @@ impl IdMap {
             .get_or_insert_with(|| at.checked_add_signed(grace).unwrap_or(at));
         let present: BTreeSet<&str> = incidents.iter().map(|i| i.id.as_str()).collect();
         self.renamed.retain(|e, _| present.contains(e.as_str()));
-        // A stored incident the engine names with the same id continues as it is.
-        self.pending.retain(|p| !present.contains(p.id.as_str()));
+        // A stored incident the engine names with the same id (its failure began in the same
+        // second) continues under it, with its stored opening time.
+        let mut i = 0;
+        while i < self.pending.len() {
+            if present.contains(self.pending[i].id.as_str()) {
+                let p = self.pending.remove(i);
+                self.renamed.insert(p.id.clone(), (p.id, p.opened_at));
+            } else {
+                i += 1;
+            }
+        }
         let taken: BTreeSet<String> = self.renamed.values().map(|(s, _)| s.clone()).collect();
         for i in incidents.iter_mut() {
             if !self.renamed.contains_key(&i.id) {
@@ -394,21 +403,31 @@ pub(crate) async fn record_audit(
 /// `maintenance.create`, `maintenance.end`) and the API's names; `None` for other actions
 /// (e.g. `topology.apply` of another tool).
 fn audit_from_store(e: ispvm_store::AuditEntry) -> Option<AuditEntry> {
-    let text = |k: &str| e.detail.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let (action, detail) = match e.action.as_str() {
+    audit_view(e.at, e.actor, &e.action, e.target, &e.detail)
+}
+
+fn audit_view(
+    at: DateTime<Utc>,
+    actor: String,
+    action: &str,
+    target: String,
+    detail: &serde_json::Value,
+) -> Option<AuditEntry> {
+    let text = |k: &str| detail.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let (action, line) = match action {
         "incident.feedback" => (
             AuditAction::Feedback,
             format!("true cause {}", text("true_cause").unwrap_or_default()),
         ),
         "maintenance.create" => {
-            let detail = match serde_json::from_value::<MaintenanceWindow>(e.detail.clone()) {
+            let line = match serde_json::from_value::<MaintenanceWindow>(detail.clone()) {
                 Ok(w) => {
                     let entities: Vec<&str> = w.entities().iter().map(EntityId::as_str).collect();
                     format!("{} until {}", entities.join(", "), w.end())
                 }
                 Err(_) => String::new(),
             };
-            (AuditAction::MaintenanceCreated, detail)
+            (AuditAction::MaintenanceCreated, line)
         }
         "maintenance.end" => (AuditAction::MaintenanceEnded, "ended early".to_owned()),
         other => (
@@ -418,14 +437,14 @@ fn audit_from_store(e: ispvm_store::AuditEntry) -> Option<AuditEntry> {
     };
     let target = match action {
         AuditAction::MaintenanceCreated | AuditAction::MaintenanceEnded => {
-            match e.target.parse::<i64>() {
+            match target.parse::<i64>() {
                 Ok(n) => window_id(n),
-                Err(_) => e.target,
+                Err(_) => target,
             }
         }
-        _ => e.target,
+        _ => target,
     };
-    Some(AuditEntry::new(e.at, e.actor, action, target, detail))
+    Some(AuditEntry::new(at, actor, action, target, line))
 }
 
 /// The newest `limit` audit entries of the tenant as the API shows them, newest first.
@@ -585,11 +604,14 @@ mod tests {
             inc("inc-a", "2026-03-14T09:00:00Z", &[("agg2", Primary)]),
             inc("inc-x", "2026-03-14T10:00:00Z", &[("agg2", Contributing)]),
         ];
+        now[0].opened_at = t("2026-03-14T09:00:00.5Z");
         assert!(map.apply(&mut now, t("2026-03-14T10:00:00Z")).is_empty());
         assert_eq!(
             now.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
             ["inc-a", "inc-x"]
         );
+        // The engine's opening time within that second gives way to the stored one.
+        assert_eq!(now[0].opened_at, t("2026-03-14T09:00:00Z"));
     }
 
     #[test]
@@ -612,14 +634,13 @@ mod tests {
     #[test]
     fn stored_audit_entries_read_as_the_api_names_them() {
         let entry = |action: &str, target: &str, detail: serde_json::Value| {
-            audit_from_store(ispvm_store::AuditEntry {
-                id: 1,
-                at: t("2026-03-14T10:00:00Z"),
-                actor: "alice".into(),
-                action: action.into(),
-                target: target.into(),
-                detail,
-            })
+            audit_view(
+                t("2026-03-14T10:00:00Z"),
+                "alice".into(),
+                action,
+                target.into(),
+                &detail,
+            )
         };
         let f = entry(
             "incident.feedback",
