@@ -1,10 +1,11 @@
 //! The agent's configuration file (TOML): tenants, their routers and topology, polling,
-//! outputs, API tokens, listener and data directory.
+//! outputs, API tokens, listener, and the data directory or database URL.
 //!
 //! Secrets never appear in the file: a router password and an API token are read from an
 //! environment variable (`password_env`, `token_env`) or a file (`password_file`,
 //! `token_file`), or a token is given as its SHA-256 hash (`token_sha256`). A key that would
-//! hold a secret in the text (`password`, `token`) is refused.
+//! hold a secret in the text (`password`, `token`) is refused, and so is a `database` URL
+//! that carries a password.
 //!
 //! [`Config::load`] reads, parses and validates a file; every error names the file, the line
 //! and the key at fault: ``agent.toml:12: key `tenants[0].routers[1].port`: invalid value``.
