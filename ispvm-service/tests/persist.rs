@@ -137,3 +137,62 @@ async fn feedback_and_learned_weights_are_stored_and_restored() {
     }
     agent.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_runs_retention_on_its_store_and_closes_it_at_shutdown() {
+    use ispvm_model::Incident;
+    use ispvm_schemas::analysis::AnalysisDocument;
+    let dir = tempfile::tempdir().unwrap();
+    let tenant: TenantId = "demo-isp".parse().unwrap();
+    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    // An incident closed 500 days ago: past the default 400-day horizon.
+    let now = chrono::Utc::now();
+    let opened = now - chrono::Duration::days(501);
+    let closed = now - chrono::Duration::days(500);
+    let old = Incident::new("inc-ancient", opened, vec![], vec![], 0, "long ago");
+    store
+        .apply_analysis(
+            &tenant,
+            &AnalysisDocument::new(tenant.clone(), opened, vec![], vec![old]),
+        )
+        .await
+        .unwrap();
+    store
+        .apply_analysis(
+            &tenant,
+            &AnalysisDocument::new(tenant.clone(), closed, vec![], vec![]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .incident(&tenant, "inc-ancient")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let agent = Agent::start_embedded_stored(Duration::from_secs(1), Some(store.clone()))
+        .await
+        .unwrap();
+    // The retention task's first pass runs at start.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while store
+            .incident(&tenant, "inc-ancient")
+            .await
+            .unwrap()
+            .is_some()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("retention deleted the incident closed 500 days ago");
+    agent.shutdown().await;
+    let e = store
+        .incidents(&tenant, ispvm_store::StateFilter::All)
+        .await;
+    assert!(
+        matches!(&e, Err(err) if err.is_retryable()),
+        "the store is closed at shutdown: {e:?}"
+    );
+}
