@@ -60,13 +60,19 @@ pub enum ServiceError {
     /// Anything else at run time (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// A command-line option is invalid (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl ServiceError {
     /// Whether the error is the operator's input (exit 2) rather than a run-time failure (1).
     #[must_use]
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::Topology { .. })
+        matches!(
+            self,
+            Self::Config(_) | Self::Topology { .. } | Self::Usage(_)
+        )
     }
 }
 

@@ -80,6 +80,14 @@ async fn open_store(
             .and_then(|c| c.database.as_ref())
             .map(|d| d.get_ref().clone())
     });
+    if let Some(url) = &options.database {
+        let scheme = url.split(':').next().unwrap_or("");
+        if !matches!(scheme, "postgres" | "postgresql" | "sqlite") {
+            return Err(ServiceError::Usage(
+                "--database: the URL must start with postgres://, postgresql:// or sqlite:".into(),
+            ));
+        }
+    }
     let store = match url {
         Some(url) => {
             let store = Store::open_with(StoreOptions::url(url)).await?;
@@ -205,4 +213,80 @@ async fn signal_loop(agent: Arc<Agent>, stop: tokio::sync::oneshot::Sender<()>) 
 async fn signal_loop(_agent: Arc<Agent>, stop: tokio::sync::oneshot::Sender<()>) {
     let _ = tokio::signal::ctrl_c().await;
     let _ = stop.send(());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"data_dir = "state"
+
+[[tenants]]
+id = "acme"
+
+[[tenants.routers]]
+id = "core1"
+host = "192.0.2.1"
+user = "ro"
+password_file = "pw.txt"
+"#;
+
+    #[tokio::test]
+    async fn the_store_is_found_by_option_then_file_then_default() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("pw.txt"), "pw\n").unwrap();
+        let file = d.path().join("agent.toml");
+        std::fs::write(&file, FILE).unwrap();
+        let config = crate::config::Config::load(&file).unwrap();
+        // The file's data_dir, relative to the file.
+        let s = open_store(&RunOptions::default(), Some(&config))
+            .await
+            .unwrap();
+        s.close().await;
+        assert!(d.path().join("state/ispvm.sqlite").is_file());
+        // --data-dir wins over the file.
+        let other = d.path().join("other");
+        let s = open_store(
+            &RunOptions::default().with_data_dir(Some(other.clone())),
+            Some(&config),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        assert!(other.join("ispvm.sqlite").is_file());
+        // --database wins over both.
+        let url = format!("sqlite://{}", d.path().join("by-url.sqlite").display());
+        let s = open_store(
+            &RunOptions::default()
+                .with_data_dir(Some(other))
+                .with_database(Some(url)),
+            Some(&config),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        assert!(d.path().join("by-url.sqlite").is_file());
+        // A scheme the store does not know is a usage error (exit 2) that does not echo it.
+        let e = open_store(
+            &RunOptions::default().with_database(Some("mysql://u:hunter2@db/x".into())),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.is_usage());
+        assert_eq!(
+            e.to_string(),
+            "--database: the URL must start with postgres://, postgresql:// or sqlite:"
+        );
+        // A data directory that cannot be created is a run-time failure (exit 1).
+        let blocked = d.path().join("pw.txt").join("sub");
+        let e = open_store(&RunOptions::default().with_data_dir(Some(blocked)), None)
+            .await
+            .unwrap_err();
+        assert!(!e.is_usage());
+        assert!(
+            e.to_string().contains("cannot create data directory"),
+            "{e}"
+        );
+    }
 }
