@@ -14,10 +14,11 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ispvm-agent");
 
-/// A running agent, killed when dropped.
+/// A running agent, killed when dropped; its data directory is temporary.
 struct Agent {
     child: Child,
     addr: SocketAddr,
+    _data: tempfile::TempDir,
 }
 
 impl Drop for Agent {
@@ -28,8 +29,11 @@ impl Drop for Agent {
 }
 
 fn start(args: &[&str], envs: &[(&str, &str)]) -> Agent {
+    let data = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(BIN);
     cmd.args(args)
+        .arg("--data-dir")
+        .arg(data.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .env("RUST_LOG", "warn");
@@ -46,7 +50,11 @@ fn start(args: &[&str], envs: &[(&str, &str)]) -> Agent {
         .unwrap_or_else(|| panic!("first line: {line:?}"))
         .parse()
         .unwrap();
-    Agent { child, addr }
+    Agent {
+        child,
+        addr,
+        _data: data,
+    }
 }
 
 fn signal(agent: &Agent, sig: &str) {

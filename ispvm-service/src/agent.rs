@@ -22,11 +22,15 @@ use ispvm_routeros::{RouterOsAdapter, Secret};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::IncidentRecord;
 use ispvm_schemas::scenario::ScenarioDocument;
+use ispvm_store::{RetentionPolicy, Store};
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Config;
 use crate::embedded;
-use crate::tenant::{self, Target, TenantHandle, TenantSpec, TenantTasks};
+use crate::tenant::{self, Target, TenantHandle, TenantSpec, TenantTasks, WindowFailure};
+
+/// How often the agent's retention task enforces [`RetentionPolicy::default`] on its store.
+pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// How long the maintenance window opened by a `maintenance` fault lasts.
 pub const FAULT_MAINTENANCE: Duration = Duration::from_secs(30 * 60);
@@ -49,16 +53,26 @@ pub enum ServiceError {
     /// The embedded world could not start (exit 1).
     #[error("the embedded world: {0}")]
     World(String),
+    /// The store could not be opened or read (exit 1): unreachable, a schema newer than this
+    /// program, a damaged file. Never contains the database URL.
+    #[error("the store: {0}")]
+    Store(#[from] ispvm_store::StoreError),
     /// Anything else at run time (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// A command-line option is invalid (exit 2).
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl ServiceError {
     /// Whether the error is the operator's input (exit 2) rather than a run-time failure (1).
     #[must_use]
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::Topology { .. })
+        matches!(
+            self,
+            Self::Config(_) | Self::Topology { .. } | Self::Usage(_)
+        )
     }
 }
 
@@ -81,6 +95,8 @@ pub struct Agent {
     world: Option<SimWorld>,
     config: Option<PathBuf>,
     tokens: Arc<TokenStore>,
+    store: Option<Store>,
+    retention: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -218,7 +234,15 @@ fn tenant_specs(config: &Config) -> Result<Vec<TenantSpec>, ServiceError> {
 }
 
 impl Agent {
-    fn new(world: Option<SimWorld>, config: Option<PathBuf>, tokens: Arc<TokenStore>) -> Self {
+    fn new(
+        world: Option<SimWorld>,
+        config: Option<PathBuf>,
+        tokens: Arc<TokenStore>,
+        store: Option<Store>,
+    ) -> Self {
+        let retention = store.as_ref().map(|s| {
+            ispvm_store::spawn_retention(s.clone(), RetentionPolicy::default(), RETENTION_INTERVAL)
+        });
         Self {
             tenants: RwLock::new(BTreeMap::new()),
             tasks: Mutex::new(Vec::new()),
@@ -228,25 +252,64 @@ impl Agent {
             world,
             config,
             tokens,
+            store,
+            retention: Mutex::new(retention),
         }
     }
 
-    fn add(&self, spec: TenantSpec) {
-        let (handle, tasks) = tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe());
+    async fn add(&self, spec: TenantSpec) -> Result<(), ServiceError> {
+        let (handle, tasks) = match &self.store {
+            Some(store) => {
+                tenant::spawn_stored(
+                    spec,
+                    store.clone(),
+                    self.metrics.clone(),
+                    self.shutdown.subscribe(),
+                )
+                .await?
+            }
+            None => tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe()),
+        };
         if let Ok(mut t) = self.tenants.write() {
             t.insert(handle.id().clone(), handle);
         }
         if let Ok(mut t) = self.tasks.lock() {
             t.push(tasks);
         }
+        Ok(())
     }
 
     /// Starts the embedded world (the simulated ISP of [`embedded`]) and its tenant
-    /// `demo-isp`, polled every `fast`.
+    /// `demo-isp`, polled every `fast`, with its state in memory (see
+    /// [`Agent::start_embedded_stored`]).
     ///
     /// # Errors
     /// [`ServiceError::World`] when a simulator cannot start.
     pub async fn start_embedded(fast: Duration) -> Result<Arc<Self>, ServiceError> {
+        Self::start_embedded_stored(fast, None).await
+    }
+
+    /// Like [`Agent::start_embedded`], keeping the tenant's state (incidents, feedback, learned
+    /// weights, maintenance windows, audit log) in `store` when given: what the store holds is
+    /// restored first, and a retention task (hourly, [`RetentionPolicy::default`]) runs until
+    /// [`Agent::shutdown`].
+    ///
+    /// # Errors
+    /// [`ServiceError::World`] when a simulator cannot start; [`ServiceError::Store`] when the
+    /// stored state cannot be read.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = ispvm_store::Store::open_data_dir("./ispvm-data").await?;
+    /// let agent = ispvm_service::Agent::start_embedded_stored(std::time::Duration::from_secs(5), Some(store)).await?;
+    /// agent.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn start_embedded_stored(
+        fast: Duration,
+        store: Option<Store>,
+    ) -> Result<Arc<Self>, ServiceError> {
         let (ca, cert, key) = tls_material()?;
         let options = WorldOptions::new(embedded::USER, Secret::new(embedded::PASSWORD))
             .with_tls(cert, key)
@@ -287,24 +350,55 @@ impl Agent {
         spec.fast = fast;
         spec.timeout = timeout;
         spec.world = Some(world.clone());
-        let agent = Arc::new(Self::new(Some(world), None, Arc::new(TokenStore::new())));
-        agent.add(spec);
+        let agent = Arc::new(Self::new(
+            Some(world),
+            None,
+            Arc::new(TokenStore::new()),
+            store,
+        ));
+        if let Err(e) = agent.add(spec).await {
+            agent.shutdown().await;
+            return Err(e);
+        }
         Ok(agent)
     }
 
-    /// Starts the tenants of a configuration file.
+    /// Starts the tenants of a configuration file, with their state in memory (see
+    /// [`Agent::start_from_config_stored`]).
     ///
     /// # Errors
     /// [`ServiceError`] when the file, a topology or a secret is unusable.
     pub async fn start_from_config(path: &Path) -> Result<Arc<Self>, ServiceError> {
+        Self::start_from_config_stored(path, None).await
+    }
+
+    /// Starts the tenants of a configuration file, keeping their state in `store` when given
+    /// (as [`Agent::start_embedded_stored`]).
+    ///
+    /// # Errors
+    /// [`ServiceError`] when the file, a topology or a secret is unusable, or the stored state
+    /// cannot be read.
+    pub async fn start_from_config_stored(
+        path: &Path,
+        store: Option<Store>,
+    ) -> Result<Arc<Self>, ServiceError> {
         let config = Config::load(path)?;
         let specs = tenant_specs(&config)?;
         let tokens = Arc::new(TokenStore::with_entries(config.token_entries(path)?));
-        let agent = Arc::new(Self::new(None, Some(path.to_owned()), tokens));
+        let agent = Arc::new(Self::new(None, Some(path.to_owned()), tokens, store));
         for spec in specs {
-            agent.add(spec);
+            if let Err(e) = agent.add(spec).await {
+                agent.shutdown().await;
+                return Err(e);
+            }
         }
         Ok(agent)
+    }
+
+    /// The store keeping the tenants' state, if the agent has one.
+    #[must_use]
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
     }
 
     /// The HTTP options for this agent: its tokens, and for the embedded world on a loopback
@@ -358,13 +452,18 @@ impl Agent {
                         )
                         .await
                         .unwrap_or_else(|| "tenant task ended".into());
-                    h.audit(AuditEntry::new(
-                        Utc::now(),
-                        "system",
-                        AuditAction::Reload,
-                        "",
-                        summary.clone(),
-                    ));
+                    if let Err(e) = h
+                        .audit(AuditEntry::new(
+                            Utc::now(),
+                            "system",
+                            AuditAction::Reload,
+                            "",
+                            summary.clone(),
+                        ))
+                        .await
+                    {
+                        tracing::warn!(tenant = %spec.id, error = %e, "reload not audited");
+                    }
                     lines.push(format!("{}: {summary}", spec.id));
                 }
                 None => lines.push(format!("{}: new tenant, needs a restart", spec.id)),
@@ -381,9 +480,14 @@ impl Agent {
         Ok(lines.join("; "))
     }
 
-    /// Stops polling and evaluation, waits for the tenant tasks and stops the world.
+    /// Stops polling and evaluation, waits for the tenant tasks (an evaluation in progress
+    /// is stored first), stops the retention task and the world, and closes the store.
     pub async fn shutdown(&self) {
         self.shutdown.send_replace(true);
+        if let Some(r) = self.retention.lock().ok().and_then(|mut r| r.take()) {
+            r.abort();
+            let _ = r.await;
+        }
         let tasks: Vec<TenantTasks> = self
             .tasks
             .lock()
@@ -394,6 +498,9 @@ impl Agent {
         }
         if let Some(w) = &self.world {
             w.shutdown().await;
+        }
+        if let Some(s) = &self.store {
+            s.close().await;
         }
     }
 
@@ -448,6 +555,16 @@ impl Backend for Agent {
         filter: IncidentFilter,
     ) -> Result<Vec<IncidentRecord>, BackendError> {
         let h = self.handle(tenant)?;
+        if let Some(store) = h.store() {
+            let (open, closed) = match filter {
+                IncidentFilter::Open => (true, false),
+                IncidentFilter::Closed => (false, true),
+                _ => (true, true),
+            };
+            return crate::persist::incidents(store, tenant, open, closed)
+                .await
+                .map_err(unavailable);
+        }
         Ok(h.latest()
             .map(|v| {
                 v.incidents
@@ -465,6 +582,9 @@ impl Backend for Agent {
         id: &str,
     ) -> Result<Option<IncidentRecord>, BackendError> {
         let h = self.handle(tenant)?;
+        if let Some(store) = h.store() {
+            return store.incident(tenant, id).await.map_err(unavailable);
+        }
         Ok(h.latest()
             .and_then(|v| v.incidents.iter().find(|r| r.incident.id == id).cloned()))
     }
@@ -487,17 +607,22 @@ impl Backend for Agent {
         actor: &Actor,
     ) -> Result<(), FeedbackError> {
         let h = self.handle(tenant)?;
-        match h.feedback(incident, true_cause).await {
+        match h.feedback(incident, true_cause, &actor.name).await {
+            // With a store, the label and its audit entry were committed together.
+            Some(tenant::FeedbackOutcome::Ok) if h.store().is_some() => Ok(()),
             Some(tenant::FeedbackOutcome::Ok) => {
-                h.audit(AuditEntry::new(
-                    Utc::now(),
-                    actor.name.clone(),
-                    AuditAction::Feedback,
-                    incident,
-                    format!("true cause {true_cause}"),
-                ));
+                let _ = h
+                    .audit(AuditEntry::new(
+                        Utc::now(),
+                        actor.name.clone(),
+                        AuditAction::Feedback,
+                        incident,
+                        format!("true cause {true_cause}"),
+                    ))
+                    .await;
                 Ok(())
             }
+            Some(tenant::FeedbackOutcome::Failed(e)) => Err(BackendError::Unavailable(e).into()),
             Some(tenant::FeedbackOutcome::UnknownIncident) => Err(FeedbackError::UnknownIncident),
             Some(tenant::FeedbackOutcome::CauseNotInIncident) => {
                 Err(FeedbackError::CauseNotInIncident {
@@ -576,7 +701,9 @@ impl Backend for Agent {
             AuditAction::FaultCreated,
             id.as_str(),
             format!("{} on {target}", request.fault.as_str()),
-        ));
+        ))
+        .await
+        .map_err(unavailable)?;
         Ok(Fault::new(id.as_str(), request.fault, target, now))
     }
 
@@ -601,7 +728,7 @@ impl Backend for Agent {
             f.remove(id);
         }
         if let Some(w) = &record.window {
-            let _ = h.end_window(WindowKind::Maintenance, w).await;
+            let _ = h.end_window(WindowKind::Maintenance, w, &actor.name).await;
         }
         h.audit(AuditEntry::new(
             Utc::now(),
@@ -609,7 +736,9 @@ impl Backend for Agent {
             AuditAction::FaultRepaired,
             id,
             format!("{} on {}", record.kind.as_str(), record.target),
-        ));
+        ))
+        .await
+        .map_err(unavailable)?;
         Ok(())
     }
 
@@ -640,19 +769,24 @@ impl Backend for Agent {
             .create_window(kind, request.clone(), actor.name.clone())
             .await
             .ok_or_else(|| BackendError::Unavailable("the tenant task ended".into()))?
-            .map_err(WindowError::Invalid)?;
-        let action = match kind {
-            WindowKind::Silence => AuditAction::SilenceCreated,
-            _ => AuditAction::MaintenanceCreated,
-        };
-        let entities: Vec<&str> = w.entities.iter().map(EntityId::as_str).collect();
-        h.audit(AuditEntry::new(
-            Utc::now(),
-            actor.name.clone(),
-            action,
-            w.id.clone(),
-            format!("{} until {}", entities.join(", "), w.end),
-        ));
+            .map_err(window_failure)?;
+        // A stored maintenance window's audit entry was committed with it.
+        if h.store().is_none() || kind == WindowKind::Silence {
+            let action = match kind {
+                WindowKind::Silence => AuditAction::SilenceCreated,
+                _ => AuditAction::MaintenanceCreated,
+            };
+            let entities: Vec<&str> = w.entities.iter().map(EntityId::as_str).collect();
+            h.audit(AuditEntry::new(
+                Utc::now(),
+                actor.name.clone(),
+                action,
+                w.id.clone(),
+                format!("{} until {}", entities.join(", "), w.end),
+            ))
+            .await
+            .map_err(unavailable)?;
+        }
         Ok(w)
     }
 
@@ -674,21 +808,26 @@ impl Backend for Agent {
     ) -> Result<Window, WindowError> {
         let h = self.handle(tenant)?;
         let w = h
-            .end_window(kind, id)
+            .end_window(kind, id, &actor.name)
             .await
             .ok_or_else(|| BackendError::Unavailable("the tenant task ended".into()))?
+            .map_err(window_failure)?
             .ok_or(WindowError::UnknownWindow)?;
-        let action = match kind {
-            WindowKind::Silence => AuditAction::SilenceEnded,
-            _ => AuditAction::MaintenanceEnded,
-        };
-        h.audit(AuditEntry::new(
-            Utc::now(),
-            actor.name.clone(),
-            action,
-            id,
-            "ended early",
-        ));
+        if h.store().is_none() || kind == WindowKind::Silence {
+            let action = match kind {
+                WindowKind::Silence => AuditAction::SilenceEnded,
+                _ => AuditAction::MaintenanceEnded,
+            };
+            h.audit(AuditEntry::new(
+                Utc::now(),
+                actor.name.clone(),
+                action,
+                id,
+                "ended early",
+            ))
+            .await
+            .map_err(unavailable)?;
+        }
         Ok(w)
     }
 
@@ -697,15 +836,29 @@ impl Backend for Agent {
         tenant: &TenantId,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, BackendError> {
-        Ok(self.handle(tenant)?.audit_entries(limit))
+        self.handle(tenant)?
+            .audit_entries(limit)
+            .await
+            .map_err(unavailable)
     }
 
     async fn record_audit(&self, tenant: &TenantId, entry: AuditEntry) -> Result<(), BackendError> {
-        self.handle(tenant)?.audit(entry);
-        Ok(())
+        self.handle(tenant)?.audit(entry).await.map_err(unavailable)
     }
 
     fn metrics(&self) -> &AgentMetrics {
         &self.metrics
+    }
+}
+
+/// A store failure as the API shows it: 503, retry later (the message names no URL).
+fn unavailable(e: ispvm_store::StoreError) -> BackendError {
+    BackendError::Unavailable(format!("the store: {e}"))
+}
+
+fn window_failure(f: WindowFailure) -> WindowError {
+    match f {
+        WindowFailure::Invalid(m) => WindowError::Invalid(m),
+        WindowFailure::Store(m) => BackendError::Unavailable(format!("the store: {m}")).into(),
     }
 }

@@ -1,10 +1,11 @@
 //! The agent's configuration file (TOML): tenants, their routers and topology, polling,
-//! outputs, API tokens, listener and data directory.
+//! outputs, API tokens, listener, and the data directory or database URL.
 //!
 //! Secrets never appear in the file: a router password and an API token are read from an
 //! environment variable (`password_env`, `token_env`) or a file (`password_file`,
 //! `token_file`), or a token is given as its SHA-256 hash (`token_sha256`). A key that would
-//! hold a secret in the text (`password`, `token`) is refused.
+//! hold a secret in the text (`password`, `token`) is refused, and so is a `database` URL
+//! that carries a password.
 //!
 //! [`Config::load`] reads, parses and validates a file; every error names the file, the line
 //! and the key at fault: ``agent.toml:12: key `tenants[0].routers[1].port`: invalid value``.
@@ -77,9 +78,15 @@ pub struct Config {
     /// Listener address (default `127.0.0.1:8080`); `--listen` overrides it.
     #[serde(default)]
     pub listen: Option<Spanned<String>>,
-    /// Data directory (default `./ispvm-data`); `--data-dir` overrides it.
+    /// Data directory (default `./ispvm-data`, relative paths against the file's directory):
+    /// the embedded database is `ispvm.sqlite` in it. `--data-dir` overrides it.
     #[serde(default)]
     pub data_dir: Option<PathBuf>,
+    /// Database URL (`postgres://USER@HOST:PORT/DB`, `postgresql://...` or `sqlite:///path`)
+    /// used instead of the data directory; `--database` overrides it. It must not carry a
+    /// password (use `PGPASSWORD` or `~/.pgpass`).
+    #[serde(default)]
+    pub database: Option<Spanned<String>>,
     /// Log format: `text` (default) or `json`.
     #[serde(default)]
     pub log_format: LogFormat,
@@ -283,6 +290,30 @@ fn read_secret_file(path: &Path) -> Result<String, String> {
     Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
+/// Checks a configured database URL: a known scheme and no password in the text.
+fn check_database_url(url: &str) -> Result<(), &'static str> {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return Err("not a URL: postgres://USER@HOST:PORT/DB or sqlite:///path/ispvm.sqlite");
+    };
+    match scheme {
+        "postgres" | "postgresql" => {
+            let authority = rest
+                .trim_start_matches("//")
+                .split(['/', '?'])
+                .next()
+                .unwrap_or("");
+            match authority.rsplit_once('@') {
+                Some((user, _)) if user.contains(':') => Err(
+                    "the URL carries a password: secrets never go in the file; use PGPASSWORD or ~/.pgpass",
+                ),
+                _ => Ok(()),
+            }
+        }
+        "sqlite" => Ok(()),
+        _ => Err("the scheme must be postgres://, postgresql:// or sqlite:"),
+    }
+}
+
 struct Checker<'a> {
     file: &'a Path,
     text: &'a str,
@@ -362,6 +393,11 @@ impl Config {
                     "listen".into(),
                     "not an address like 127.0.0.1:8080",
                 ));
+            }
+        }
+        if let Some(d) = &self.database {
+            if let Err(m) = check_database_url(d.get_ref()) {
+                return Err(c.err(&d.span(), "database".into(), m));
             }
         }
         let p = &self.polling;

@@ -11,6 +11,7 @@
 //!        │ poller task per tenant (fast tier, jitter, timeout, bounded concurrency)
 //!        ▼
 //! tenant task: Pipeline (ingest, poll_failed, snapshot) ─ incidents, windows, audit
+//!        │ ─ persist: ispvm-store (SQLite in the data dir, or PostgreSQL) ─ survives restarts
 //!        │ watch (latest view)  broadcast (changed analyses)
 //!        ▼
 //! Agent: ispvm_http::Backend ──> ispvm_http::router ──> HTTP API, live page, /metrics
@@ -35,11 +36,12 @@
 mod agent;
 pub mod config;
 pub mod embedded;
+pub mod persist;
 mod run;
 pub mod tenant;
 
-pub use agent::{Agent, FAULT_MAINTENANCE, ServiceError};
-pub use run::{RunOptions, run};
+pub use agent::{Agent, FAULT_MAINTENANCE, RETENTION_INTERVAL, ServiceError};
+pub use run::{DEFAULT_DATA_DIR, RunOptions, run};
 
 /// The crate README, compiled as documentation so its example builds.
 #[doc = include_str!("../README.md")]

@@ -1,11 +1,16 @@
 //! Running the agent: listener, HTTP server, signals.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ispvm_store::{Store, StoreOptions};
+
 use crate::agent::{Agent, ServiceError};
+
+/// The data directory when neither `--data-dir` nor the file's `data_dir` names one.
+pub const DEFAULT_DATA_DIR: &str = "./ispvm-data";
 
 /// What [`run`] starts.
 #[derive(Debug, Clone)]
@@ -17,6 +22,12 @@ pub struct RunOptions {
     pub listen: Option<SocketAddr>,
     /// Fast-tier interval of the embedded world.
     pub embedded_fast: Duration,
+    /// Data directory (`--data-dir`); `None` takes the file's `data_dir`, else
+    /// [`DEFAULT_DATA_DIR`]. The embedded database is `ispvm.sqlite` in it.
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (`--database`), used instead of the data directory; `None` takes the
+    /// file's `database`. Never logged.
+    pub database: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -25,6 +36,8 @@ impl Default for RunOptions {
             config: None,
             listen: None,
             embedded_fast: Duration::from_secs(5),
+            data_dir: None,
+            database: None,
         }
     }
 }
@@ -39,14 +52,86 @@ impl RunOptions {
             ..Self::default()
         }
     }
+
+    /// Sets the data directory.
+    #[must_use]
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.data_dir = dir;
+        self
+    }
+
+    /// Sets the database URL.
+    #[must_use]
+    pub fn with_database(mut self, url: Option<String>) -> Self {
+        self.database = url;
+        self
+    }
 }
 
-/// Starts the agent and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
-/// Prints `listening on http://ADDR` on standard output once the listener is bound.
+/// Opens the store named by the options and the file: `--database`, else the file's
+/// `database`, else `ispvm.sqlite` in `--data-dir`, the file's `data_dir` (relative to the
+/// file) or [`DEFAULT_DATA_DIR`]. Migrations run; a newer schema is refused.
+async fn open_store(
+    options: &RunOptions,
+    config: Option<&crate::config::Config>,
+) -> Result<Store, ServiceError> {
+    let url = options.database.clone().or_else(|| {
+        config
+            .and_then(|c| c.database.as_ref())
+            .map(|d| d.get_ref().clone())
+    });
+    if let Some(url) = &options.database {
+        let scheme = url.split(':').next().unwrap_or("");
+        if !matches!(scheme, "postgres" | "postgresql" | "sqlite") {
+            return Err(ServiceError::Usage(
+                "--database: the URL must start with postgres://, postgresql:// or sqlite:".into(),
+            ));
+        }
+    }
+    let store = match url {
+        Some(url) => {
+            let store = Store::open_with(StoreOptions::url(url)).await?;
+            tracing::info!(backend = store.backend().as_str(), "store opened");
+            store
+        }
+        None => {
+            let dir = match (&options.data_dir, config) {
+                (Some(d), _) => d.clone(),
+                (None, Some(c)) => match &c.data_dir {
+                    Some(d) => c.resolve(d),
+                    None => PathBuf::from(DEFAULT_DATA_DIR),
+                },
+                (None, None) => PathBuf::from(DEFAULT_DATA_DIR),
+            };
+            let store = Store::open_data_dir(&dir).await?;
+            tracing::info!(backend = "sqlite", data_dir = %Path::new(&dir).display(), "store opened");
+            store
+        }
+    };
+    match store.check_integrity().await {
+        Ok(lines) if lines == ["ok"] => {}
+        Ok(lines) => {
+            store.close().await;
+            return Err(ServiceError::Store(ispvm_store::StoreError::Corrupt(
+                lines.join("; "),
+            )));
+        }
+        Err(e) => {
+            store.close().await;
+            return Err(e.into());
+        }
+    }
+    Ok(store)
+}
+
+/// Opens the store (see [`RunOptions::data_dir`]), starts the agent with the state it holds
+/// and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration. Prints
+/// `listening on http://ADDR` on standard output once the listener is bound.
 ///
 /// # Errors
 /// [`ServiceError`]: [`ServiceError::is_usage`] for configuration faults (exit 2), others
-/// at run time (exit 1: the port is taken, the world cannot start).
+/// at run time (exit 1: the port is taken, the world cannot start, the store cannot be
+/// opened or holds a schema newer than this program).
 pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let (agent, file_listen) = match &options.config {
         Some(path) => {
@@ -55,9 +140,19 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
                 .listen
                 .as_ref()
                 .and_then(|l| l.get_ref().parse::<SocketAddr>().ok());
-            (Agent::start_from_config(path).await?, listen)
+            let store = open_store(&options, Some(&config)).await?;
+            (
+                Agent::start_from_config_stored(path, Some(store)).await?,
+                listen,
+            )
         }
-        None => (Agent::start_embedded(options.embedded_fast).await?, None),
+        None => {
+            let store = open_store(&options, None).await?;
+            (
+                Agent::start_embedded_stored(options.embedded_fast, Some(store)).await?,
+                None,
+            )
+        }
     };
     let listen = options
         .listen
@@ -118,4 +213,80 @@ async fn signal_loop(agent: Arc<Agent>, stop: tokio::sync::oneshot::Sender<()>) 
 async fn signal_loop(_agent: Arc<Agent>, stop: tokio::sync::oneshot::Sender<()>) {
     let _ = tokio::signal::ctrl_c().await;
     let _ = stop.send(());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"data_dir = "state"
+
+[[tenants]]
+id = "acme"
+
+[[tenants.routers]]
+id = "core1"
+host = "192.0.2.1"
+user = "ro"
+password_file = "pw.txt"
+"#;
+
+    #[tokio::test]
+    async fn the_store_is_found_by_option_then_file_then_default() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("pw.txt"), "pw\n").unwrap();
+        let file = d.path().join("agent.toml");
+        std::fs::write(&file, FILE).unwrap();
+        let config = crate::config::Config::load(&file).unwrap();
+        // The file's data_dir, relative to the file.
+        let s = open_store(&RunOptions::default(), Some(&config))
+            .await
+            .unwrap();
+        s.close().await;
+        assert!(d.path().join("state/ispvm.sqlite").is_file());
+        // --data-dir wins over the file.
+        let other = d.path().join("other");
+        let s = open_store(
+            &RunOptions::default().with_data_dir(Some(other.clone())),
+            Some(&config),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        assert!(other.join("ispvm.sqlite").is_file());
+        // --database wins over both.
+        let url = format!("sqlite://{}", d.path().join("by-url.sqlite").display());
+        let s = open_store(
+            &RunOptions::default()
+                .with_data_dir(Some(other))
+                .with_database(Some(url)),
+            Some(&config),
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        assert!(d.path().join("by-url.sqlite").is_file());
+        // A scheme the store does not know is a usage error (exit 2) that does not echo it.
+        let e = open_store(
+            &RunOptions::default().with_database(Some("mysql://u:hunter2@db/x".into())),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.is_usage());
+        assert_eq!(
+            e.to_string(),
+            "--database: the URL must start with postgres://, postgresql:// or sqlite:"
+        );
+        // A data directory that cannot be created is a run-time failure (exit 1).
+        let blocked = d.path().join("pw.txt").join("sub");
+        let e = open_store(&RunOptions::default().with_data_dir(Some(blocked)), None)
+            .await
+            .unwrap_err();
+        assert!(!e.is_usage());
+        assert!(
+            e.to_string().contains("cannot create data directory"),
+            "{e}"
+        );
+    }
 }

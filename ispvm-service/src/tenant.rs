@@ -28,7 +28,10 @@ use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::{
     FeedbackLabel, IncidentChange, IncidentChangeKind, IncidentRecord, IncidentState,
 };
+use ispvm_store::Store;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::persist::{self, Persist, Restored};
 
 /// Most audit entries kept in memory per tenant.
 pub const AUDIT_LIMIT: usize = 10_000;
@@ -100,9 +103,10 @@ impl TenantSpec {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TenantView {
-    /// The latest analysis.
+    /// The latest analysis (with the stored incident ids when the tenant has a store).
     pub analysis: Arc<AnalysisDocument>,
-    /// Every incident record kept, newest `opened_at` first.
+    /// Every incident record kept in memory, newest `opened_at` first; empty when the tenant
+    /// keeps its incidents in a store (read them there).
     pub incidents: Arc<Vec<IncidentRecord>>,
     /// The topology it was made with.
     pub topology: Arc<Topology>,
@@ -122,6 +126,17 @@ pub(crate) enum FeedbackOutcome {
     Ok,
     UnknownIncident,
     CauseNotInIncident,
+    /// The store failed (nothing was acknowledged).
+    Failed(String),
+}
+
+/// Why a window could not be created or ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WindowFailure {
+    /// The request does not fit (422).
+    Invalid(String),
+    /// The store failed (503; nothing was acknowledged).
+    Store(String),
 }
 
 enum Command {
@@ -129,18 +144,20 @@ enum Command {
     Feedback {
         incident: String,
         cause: EntityId,
+        actor: String,
         reply: oneshot::Sender<FeedbackOutcome>,
     },
     CreateWindow {
         kind: WindowKind,
         request: WindowRequest,
         created_by: String,
-        reply: oneshot::Sender<Result<Window, String>>,
+        reply: oneshot::Sender<Result<Window, WindowFailure>>,
     },
     EndWindow {
         kind: WindowKind,
         id: String,
-        reply: oneshot::Sender<Option<Window>>,
+        actor: String,
+        reply: oneshot::Sender<Result<Option<Window>, WindowFailure>>,
     },
     ListWindows {
         kind: WindowKind,
@@ -162,6 +179,7 @@ pub struct TenantHandle {
     latest: watch::Receiver<Option<TenantView>>,
     changes: broadcast::Sender<Arc<AnalysisDocument>>,
     audit: Arc<Mutex<VecDeque<AuditEntry>>>,
+    store: Option<Store>,
     world: Option<SimWorld>,
     targets: watch::Sender<Vec<Target>>,
 }
@@ -218,34 +236,58 @@ impl TenantHandle {
     pub fn world(&self) -> Option<&SimWorld> {
         self.world.as_ref()
     }
-    /// Appends to the audit log (bounded: the oldest entries go first).
-    pub fn audit(&self, entry: AuditEntry) {
+    /// The store keeping this tenant's state, if it has one.
+    #[must_use]
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+    /// Appends to the audit log: the store's when the tenant has one (committed when this
+    /// returns `Ok`), else the in-memory log (bounded: the oldest entries go first).
+    ///
+    /// # Errors
+    /// The store's error (the entry was not recorded).
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), ispvm_store::StoreError> {
+        if let Some(store) = &self.store {
+            return persist::record_audit(store, &self.id, &entry).await;
+        }
         if let Ok(mut a) = self.audit.lock() {
             if a.len() >= AUDIT_LIMIT {
                 a.pop_front();
             }
             a.push_back(entry);
         }
+        Ok(())
     }
-    /// The newest `limit` audit entries, newest first.
-    #[must_use]
-    pub fn audit_entries(&self, limit: usize) -> Vec<AuditEntry> {
-        self.audit
+    /// The newest `limit` audit entries, newest first (from the store when the tenant has one).
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn audit_entries(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, ispvm_store::StoreError> {
+        if let Some(store) = &self.store {
+            return persist::audit_log(store, &self.id, limit).await;
+        }
+        Ok(self
+            .audit
             .lock()
             .map(|a| a.iter().rev().take(limit).cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
     pub(crate) async fn feedback(
         &self,
         incident: &str,
         cause: &EntityId,
+        actor: &str,
     ) -> Option<FeedbackOutcome> {
         let (reply, rx) = oneshot::channel();
         self.commands
             .send(Command::Feedback {
                 incident: incident.to_owned(),
                 cause: cause.clone(),
+                actor: actor.to_owned(),
                 reply,
             })
             .await
@@ -258,7 +300,7 @@ impl TenantHandle {
         kind: WindowKind,
         request: WindowRequest,
         created_by: String,
-    ) -> Option<Result<Window, String>> {
+    ) -> Option<Result<Window, WindowFailure>> {
         let (reply, rx) = oneshot::channel();
         self.commands
             .send(Command::CreateWindow {
@@ -272,12 +314,18 @@ impl TenantHandle {
         rx.await.ok()
     }
 
-    pub(crate) async fn end_window(&self, kind: WindowKind, id: &str) -> Option<Option<Window>> {
+    pub(crate) async fn end_window(
+        &self,
+        kind: WindowKind,
+        id: &str,
+        actor: &str,
+    ) -> Option<Result<Option<Window>, WindowFailure>> {
         let (reply, rx) = oneshot::channel();
         self.commands
             .send(Command::EndWindow {
                 kind,
                 id: id.to_owned(),
+                actor: actor.to_owned(),
                 reply,
             })
             .await
@@ -325,6 +373,41 @@ pub fn spawn(
     metrics: Arc<AgentMetrics>,
     shutdown: watch::Receiver<bool>,
 ) -> (TenantHandle, TenantTasks) {
+    spawn_with(spec, metrics, shutdown, None)
+}
+
+/// Like [`spawn`], keeping the tenant's state in `store`: the state it holds for the tenant
+/// (open incidents, learned weights, maintenance windows in force) is restored before the
+/// tasks start, and every evaluation, feedback, window and audit entry is written there.
+///
+/// # Errors
+/// The store's error when the state cannot be read.
+pub async fn spawn_stored(
+    spec: TenantSpec,
+    store: Store,
+    metrics: Arc<AgentMetrics>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(TenantHandle, TenantTasks), ispvm_store::StoreError> {
+    let (p, restored) =
+        Persist::load(store.clone(), spec.id.clone(), spec.fast, Utc::now()).await?;
+    Ok(spawn_with(
+        spec,
+        metrics,
+        shutdown,
+        Some((store, p, restored)),
+    ))
+}
+
+fn spawn_with(
+    spec: TenantSpec,
+    metrics: Arc<AgentMetrics>,
+    shutdown: watch::Receiver<bool>,
+    stored: Option<(Store, Persist, Restored)>,
+) -> (TenantHandle, TenantTasks) {
+    let (store, persist, restored) = match stored {
+        Some((s, p, r)) => (Some(s), Some(p), Some(r)),
+        None => (None, None, None),
+    };
     let (commands, rx) = mpsc::channel(64);
     let (latest_tx, latest) = watch::channel(None);
     let (changes, _) = broadcast::channel(16);
@@ -335,6 +418,7 @@ pub fn spawn(
         latest,
         changes: changes.clone(),
         audit: Arc::new(Mutex::new(VecDeque::new())),
+        store,
         world: spec.world.clone(),
         targets: targets_tx,
     };
@@ -349,7 +433,7 @@ pub fn spawn(
         metrics.clone(),
         shutdown.clone(),
     ));
-    let actor = Actor {
+    let mut actor = Actor {
         id: spec.id,
         pipeline: Pipeline::new(spec.topology.clone(), spec.pipeline),
         topology: spec.topology,
@@ -359,7 +443,11 @@ pub fn spawn(
         latest: latest_tx,
         changes,
         metrics,
+        persist,
     };
+    if let Some(r) = restored {
+        actor.restore(r);
+    }
     let actor = tokio::spawn(actor.run(rx, spec.fast, shutdown));
     (handle, TenantTasks { actor, poller })
 }
@@ -465,9 +553,25 @@ struct Actor {
     latest: watch::Sender<Option<TenantView>>,
     changes: broadcast::Sender<Arc<AnalysisDocument>>,
     metrics: Arc<AgentMetrics>,
+    persist: Option<Persist>,
 }
 
 impl Actor {
+    /// Applies the state restored from the store: weights, maintenance windows.
+    fn restore(&mut self, r: Restored) {
+        self.pipeline.set_weights(&r.weights);
+        self.windows = r
+            .windows
+            .into_iter()
+            .filter(|w| {
+                w.entities
+                    .iter()
+                    .all(|e| self.topology.index_of(e.as_str()).is_some())
+            })
+            .collect();
+        self.apply_windows();
+    }
+
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
@@ -480,7 +584,7 @@ impl Actor {
         loop {
             tokio::select! {
                 c = commands.recv() => match c {
-                    Some(c) => self.handle(c),
+                    Some(c) => self.handle(c).await,
                     None => break,
                 },
                 _ = every.tick() => {
@@ -488,7 +592,7 @@ impl Actor {
                     if self.latest.borrow().as_ref().is_some_and(|v| {
                         (Utc::now() - v.analysis.evaluated_at).to_std().unwrap_or_default() >= fast
                     }) {
-                        self.evaluate(Utc::now());
+                        self.evaluate(Utc::now()).await;
                     }
                 }
                 _ = shutdown.changed() => break,
@@ -497,17 +601,23 @@ impl Actor {
         tracing::debug!(tenant = %self.id, "tenant task ended");
     }
 
-    fn handle(&mut self, c: Command) {
+    async fn handle(&mut self, c: Command) {
         match c {
             Command::Round(round) => {
                 self.ingest(&round);
-                self.evaluate(round.at);
+                self.evaluate(round.at).await;
             }
             Command::Feedback {
                 incident,
                 cause,
+                actor,
                 reply,
             } => {
+                if self.persist.is_some() {
+                    let outcome = self.stored_feedback(&incident, &cause, &actor).await;
+                    let _ = reply.send(outcome);
+                    return;
+                }
                 let outcome = match self.pipeline.record_feedback(&incident, &cause) {
                     Ok(()) => {
                         if let Some(r) = self.records.get_mut(&incident) {
@@ -535,10 +645,33 @@ impl Actor {
                 created_by,
                 reply,
             } => {
-                let _ = reply.send(self.create_window(kind, &request, created_by));
+                let _ = reply.send(self.create_window(kind, &request, created_by).await);
             }
-            Command::EndWindow { kind, id, reply } => {
+            Command::EndWindow {
+                kind,
+                id,
+                actor,
+                reply,
+            } => {
                 let now = Utc::now();
+                let known = self.windows.iter().any(|w| {
+                    w.kind == kind && w.id == id && w.ended_early_at.is_none() && w.end > now
+                });
+                if known && kind == WindowKind::Maintenance {
+                    if let Some(p) = &self.persist {
+                        match p.end_window(&id, &actor, now).await {
+                            Ok(true) => {}
+                            Ok(false) => {
+                                let _ = reply.send(Ok(None));
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = reply.send(Err(WindowFailure::Store(e.to_string())));
+                                return;
+                            }
+                        }
+                    }
+                }
                 let ended = self
                     .windows
                     .iter_mut()
@@ -552,9 +685,9 @@ impl Actor {
                     });
                 if ended.is_some() {
                     self.apply_windows();
-                    self.evaluate(now);
+                    self.evaluate(now).await;
                 }
-                let _ = reply.send(ended);
+                let _ = reply.send(Ok(ended));
             }
             Command::ListWindows { kind, reply } => {
                 let now = Utc::now();
@@ -582,7 +715,7 @@ impl Actor {
                         .all(|e| self.topology.index_of(e.as_str()).is_some())
                 });
                 self.apply_windows();
-                self.evaluate(Utc::now());
+                self.evaluate(Utc::now()).await;
                 let _ = reply.send(format!(
                     "{} entities kept, {} added, {} removed",
                     change.kept, change.added, change.removed
@@ -591,40 +724,97 @@ impl Actor {
         }
     }
 
-    fn create_window(
+    async fn create_window(
         &mut self,
         kind: WindowKind,
         request: &WindowRequest,
         created_by: String,
-    ) -> Result<Window, String> {
+    ) -> Result<Window, WindowFailure> {
         let now = Utc::now();
+        let invalid = |m: String| WindowFailure::Invalid(m);
         if request.entities.is_empty() {
-            return Err("a window names at least one entity".into());
+            return Err(invalid("a window names at least one entity".into()));
         }
         if let Some(e) = request
             .entities
             .iter()
             .find(|e| self.topology.index_of(e.as_str()).is_none())
         {
-            return Err(format!("unknown entity {e}"));
+            return Err(invalid(format!("unknown entity {e}")));
         }
         let start = request.start.unwrap_or(now);
         if request.end <= start {
-            return Err("the end is not after the start".into());
+            return Err(invalid("the end is not after the start".into()));
         }
-        let prefix = match kind {
-            WindowKind::Silence => "sl",
-            _ => "mw",
+        let stored = match (&self.persist, kind) {
+            (Some(p), WindowKind::Maintenance) => {
+                let m = MaintenanceWindow::new(request.entities.clone(), start, request.end)
+                    .map_err(|e| invalid(e.to_string()))?;
+                let m = match &request.reason {
+                    Some(r) => m.with_reason(r.clone()),
+                    None => m,
+                };
+                Some(
+                    p.create_window(&m, &created_by, now)
+                        .await
+                        .map_err(|e| WindowFailure::Store(e.to_string()))?,
+                )
+            }
+            _ => None,
         };
-        let id = format!("{prefix}{}", self.next_window);
-        self.next_window += 1;
+        let id = stored.unwrap_or_else(|| {
+            let prefix = match kind {
+                WindowKind::Silence => "sl",
+                _ => "mw",
+            };
+            let id = format!("{prefix}{}", self.next_window);
+            self.next_window += 1;
+            id
+        });
         let w = Window::from_request(id, kind, request, created_by, now);
         self.windows.push(w.clone());
         if kind == WindowKind::Maintenance {
             self.apply_windows();
-            self.evaluate(now);
+            self.evaluate(now).await;
         }
         Ok(w)
+    }
+
+    /// Feedback with a store: the label is committed first (404/422 decided by the stored
+    /// incident, open or closed), then the engine learns from it if the incident is open in it,
+    /// and the learned weights are stored.
+    async fn stored_feedback(
+        &mut self,
+        incident: &str,
+        cause: &EntityId,
+        actor: &str,
+    ) -> FeedbackOutcome {
+        let Some(p) = &self.persist else {
+            return FeedbackOutcome::Failed("no store".into());
+        };
+        let now = Utc::now();
+        match p.set_feedback(incident, cause, now, actor).await {
+            Ok(()) => {}
+            Err(ispvm_store::StoreError::NotFound { .. }) => {
+                return FeedbackOutcome::UnknownIncident;
+            }
+            Err(ispvm_store::StoreError::CauseNotInIncident { .. }) => {
+                return FeedbackOutcome::CauseNotInIncident;
+            }
+            Err(e) => return FeedbackOutcome::Failed(e.to_string()),
+        }
+        let engine_id = p.engine_id(incident).to_owned();
+        match self.pipeline.record_feedback(&engine_id, cause) {
+            Ok(()) => {
+                if let Err(e) = p.save_weights(&self.pipeline.weights(), now).await {
+                    tracing::warn!(tenant = %self.id, error = %e, "learned weights not stored");
+                }
+            }
+            Err(e) => {
+                tracing::debug!(tenant = %self.id, incident, error = %e, "feedback stored; the engine does not learn from it");
+            }
+        }
+        FeedbackOutcome::Ok
     }
 
     fn apply_windows(&mut self) {
@@ -678,13 +868,17 @@ impl Actor {
         tracing::trace!(tenant = %self.id, ?stats, "round ingested");
     }
 
-    fn evaluate(&mut self, at: DateTime<Utc>) {
+    async fn evaluate(&mut self, at: DateTime<Utc>) {
         let started = Instant::now();
-        let snapshot = self.pipeline.snapshot(at);
+        let mut snapshot = self.pipeline.snapshot(at);
         self.metrics.observe_evaluation(started.elapsed());
+        match &mut self.persist {
+            // Stored before it is published: what the API shows is committed.
+            Some(p) => p.record(&mut snapshot.analysis).await,
+            None => self.track_incidents(&snapshot.analysis),
+        }
         let analysis = Arc::new(snapshot.analysis);
         self.metrics.set_analysis(&analysis);
-        self.track_incidents(&analysis);
         let incidents = Arc::new(self.sorted_records());
         self.latest.send_replace(Some(TenantView {
             analysis: analysis.clone(),

@@ -33,10 +33,12 @@ struct Args {
     /// Listen address (default 127.0.0.1:8080; port 0 picks a free port).
     #[arg(long)]
     listen: Option<SocketAddr>,
-    /// Data directory (default ./ispvm-data).
+    /// Data directory: the embedded database is ispvm.sqlite in it (default: the file's
+    /// data_dir, else ./ispvm-data).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// PostgreSQL URL (not available yet).
+    /// Database URL (postgres://USER@HOST:PORT/DB or sqlite:///path), instead of the data
+    /// directory; prefer PGPASSWORD or ~/.pgpass to a password in the URL.
     #[arg(long)]
     database: Option<String>,
     /// Process role.
@@ -116,13 +118,9 @@ fn main() -> ExitCode {
     if args.bus.is_some() {
         return usage("--bus is not available yet");
     }
-    if args.database.is_some() {
-        return usage("--database is not available yet (state lives in memory)");
-    }
     if !args.alertmanager.is_empty() {
         return usage("--alertmanager is not available yet");
     }
-    let _ = &args.data_dir; // accepted: nothing is stored on disk until the store lands
     let file_format = match &args.config {
         Some(path) => match Config::load(path) {
             Ok(c) => c.log_format,
@@ -144,7 +142,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(RunOptions::new(args.config, args.listen))) {
+    let options = RunOptions::new(args.config, args.listen)
+        .with_data_dir(args.data_dir)
+        .with_database(args.database);
+    match runtime.block_on(run(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_usage() => usage(&e.to_string()),
         Err(e) => {

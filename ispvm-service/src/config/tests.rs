@@ -173,3 +173,34 @@ fn a_wrong_type_in_a_spanned_field_names_the_users_key() {
     assert_eq!((line, key.as_str()), (13, "tenants[0].routers[0].host"));
     assert!(msg.starts_with("invalid type: integer `5`"), "{msg}");
 }
+
+#[test]
+fn a_database_url_is_checked_and_never_carries_a_password() {
+    let d = dir();
+    let ok = parse(
+        &GOOD.replace(
+            "log_format = \"json\"",
+            "log_format = \"json\"\ndatabase = \"postgres://ispvm@db:5432/ispvm\"",
+        ),
+        &d,
+    )
+    .unwrap();
+    assert_eq!(
+        ok.database.as_ref().map(|d| d.get_ref().as_str()),
+        Some("postgres://ispvm@db:5432/ispvm")
+    );
+    let text = GOOD.replace(
+        "log_format = \"json\"",
+        "log_format = \"json\"\ndatabase = \"postgres://ispvm:hunter2-secret@db/ispvm\"",
+    );
+    let e = parse(&text, &d).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (3, "database"));
+    assert!(e.message.contains("password"), "{e}");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    let (line, key, msg) = fault(&GOOD.replace(
+        "log_format = \"json\"",
+        "log_format = \"json\"\ndatabase = \"mysql://db/ispvm\"",
+    ));
+    assert_eq!((line, key.as_str()), (3, "database"));
+    assert!(msg.contains("scheme"), "{msg}");
+}
