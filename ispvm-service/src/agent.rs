@@ -16,9 +16,10 @@ use ispvm_http::{
 };
 use ispvm_model::{Entity, EntityId, EntityKind, TenantId, Topology, TopologyBuilder};
 use ispvm_pipeline::PipelineConfig;
-use ispvm_routeros::client::{Backoff, ClientConfig, TlsOptions};
+use ispvm_collector::Target;
+use ispvm_routeros::Secret;
+use ispvm_routeros::client::{ClientConfig, TlsOptions};
 use ispvm_routeros::sim::world::{self, SimWorld, WorldError, WorldOptions};
-use ispvm_routeros::{RouterOsAdapter, Secret};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::IncidentRecord;
 use ispvm_schemas::scenario::ScenarioDocument;
@@ -26,7 +27,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Config;
 use crate::embedded;
-use crate::tenant::{self, Target, TenantHandle, TenantSpec, TenantTasks};
+use crate::polling;
+use crate::tenant::{self, TenantHandle, TenantSpec, TenantTasks};
 
 /// How long the maintenance window opened by a `maintenance` fault lasts.
 pub const FAULT_MAINTENANCE: Duration = Duration::from_secs(30 * 60);
@@ -113,14 +115,6 @@ fn tls_material() -> Result<(String, String, String), ServiceError> {
     Ok((ca_cert.pem(), cert.pem(), key.serialize_pem()))
 }
 
-fn adapter(id: &EntityId, config: ClientConfig, backoff: Option<Backoff>) -> Arc<RouterOsAdapter> {
-    let a = RouterOsAdapter::new(config).with_device_id(id.clone());
-    Arc::new(match backoff {
-        Some(b) => a.with_backoff(b),
-        None => a,
-    })
-}
-
 /// The topology of a configured tenant: its scenario file, or its routers as devices.
 fn tenant_topology(
     config: &Config,
@@ -164,32 +158,44 @@ fn tenant_topology(
 fn tenant_targets(
     config: &Config,
     t: &crate::config::TenantConfig,
+    collector: &ispvm_collector::CollectorConfig,
 ) -> Result<Vec<Target>, ServiceError> {
-    let timeout = Duration::from_secs(config.polling.timeout_seconds);
+    let tenant =
+        TenantId::new(t.id.get_ref().as_str()).map_err(|e| ServiceError::Runtime(e.to_string()))?;
     let mut out = Vec::new();
     for r in &t.routers {
         let id = eid(r.id.get_ref())?;
         let password = config
             .router_password(r)
             .map_err(|m| ServiceError::Runtime(format!("router {id}: {m}")))?;
-        let mut c = ClientConfig::new(r.host.get_ref().clone(), r.user.clone(), password)
-            .with_port(r.port())
-            .with_connect_timeout(timeout)
-            .with_login_timeout(timeout)
-            .with_command_timeout(timeout);
+        let port = r.port().to_be_bytes();
+        let mut ca_pem = Vec::new();
+        let mut c = ClientConfig::new(r.host.get_ref().clone(), r.user.clone(), password.clone())
+            .with_port(r.port());
         if r.tls {
             let mut tls = TlsOptions::new();
             if let Some(ca) = &r.ca_file {
-                let pem = std::fs::read(config.resolve(ca.get_ref()))
+                ca_pem = std::fs::read(config.resolve(ca.get_ref()))
                     .map_err(|e| ServiceError::Runtime(format!("router {id}: CA file: {e}")))?;
-                tls = tls.with_ca_pem(pem);
+                tls = tls.with_ca_pem(ca_pem.clone());
             }
             c = c.with_tls(tls);
         }
-        out.push(Target {
-            adapter: adapter(&id, c, None),
-            id,
-        });
+        let revision = polling::revision(&[
+            r.host.get_ref().as_bytes(),
+            &port,
+            r.user.as_bytes(),
+            &[u8::from(r.tls)],
+            &ca_pem,
+            password.expose(),
+        ]);
+        let adapter =
+            ispvm_collector::routeros::adapter(c, &collector.timeouts).with_device_id(id.clone());
+        out.push(
+            Target::new(tenant.clone(), id, Arc::new(adapter))
+                .with_intervals(collector.intervals)
+                .with_revision(revision),
+        );
     }
     Ok(out)
 }
@@ -199,19 +205,15 @@ fn tenant_specs(config: &Config) -> Result<Vec<TenantSpec>, ServiceError> {
     for t in &config.tenants {
         let id = TenantId::new(t.id.get_ref().as_str())
             .map_err(|e| ServiceError::Runtime(e.to_string()))?;
+        let collector = polling::collector_config(&config.polling, Some(t))
+            .map_err(|e| ServiceError::Runtime(format!("tenant {id}: polling: {e}")))?;
         let mut spec = TenantSpec::new(
             id,
             tenant_topology(config, t)?,
             PipelineConfig::standard(),
-            tenant_targets(config, t)?,
+            tenant_targets(config, t, &collector)?,
         );
-        spec.fast = Duration::from_secs(
-            t.fast_seconds
-                .as_ref()
-                .map_or(config.polling.fast_seconds, |f| *f.get_ref()),
-        );
-        spec.timeout = Duration::from_secs(config.polling.timeout_seconds);
-        spec.concurrency = config.polling.concurrency;
+        spec.collector = collector;
         out.push(spec);
     }
     Ok(out)
@@ -231,14 +233,17 @@ impl Agent {
         }
     }
 
-    fn add(&self, spec: TenantSpec) {
-        let (handle, tasks) = tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe());
+    fn add(&self, spec: TenantSpec) -> Result<(), ServiceError> {
+        let id = spec.id.clone();
+        let (handle, tasks) = tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe())
+            .map_err(|e| ServiceError::Runtime(format!("tenant {id}: polling: {e}")))?;
         if let Ok(mut t) = self.tenants.write() {
             t.insert(handle.id().clone(), handle);
         }
         if let Ok(mut t) = self.tasks.lock() {
             t.push(tasks);
         }
+        Ok(())
     }
 
     /// Starts the embedded world (the simulated ISP of [`embedded`]) and its tenant
@@ -257,38 +262,41 @@ impl Agent {
         let topology = embedded::topology().map_err(|e| ServiceError::World(e.to_string()))?;
         let pipeline =
             embedded::pipeline_config().map_err(|e| ServiceError::World(e.to_string()))?;
-        let timeout = fast.min(Duration::from_secs(3));
+        let tenant =
+            TenantId::new(embedded::TENANT).map_err(|e| ServiceError::World(e.to_string()))?;
+        let collector = polling::embedded_config(fast);
         let mut targets = Vec::new();
+        let mut routers = Vec::new();
         for r in &embedded::ROUTERS {
             let id = eid(r.id)?;
             let Some(addr) = world.addr(r.id).await else {
                 continue;
             };
             let mut c =
-                ClientConfig::new("127.0.0.1", embedded::USER, Secret::new(embedded::PASSWORD))
-                    .with_connect_timeout(timeout)
-                    .with_login_timeout(timeout)
-                    .with_command_timeout(timeout);
+                ClientConfig::new("127.0.0.1", embedded::USER, Secret::new(embedded::PASSWORD));
             c = match addr.api_ssl {
                 Some(t) => c
                     .with_port(t.port())
                     .with_tls(TlsOptions::new().with_ca_pem(ca.clone())),
                 None => c.with_port(addr.api.port()),
             };
-            // Reconnect at the next round: a repaired router shows at once.
-            targets.push(Target {
-                adapter: adapter(&id, c, Some(Backoff::new(Duration::ZERO, Duration::ZERO))),
-                id,
-            });
+            let adapter = ispvm_collector::routeros::adapter(c, &collector.timeouts)
+                .with_device_id(id.clone());
+            targets.push(Target::new(tenant.clone(), id.clone(), Arc::new(adapter)));
+            routers.push(id);
         }
-        let tenant =
-            TenantId::new(embedded::TENANT).map_err(|e| ServiceError::World(e.to_string()))?;
+        let probe = polling::WorldProbe::new(world.clone(), routers)
+            .target(tenant.clone(), collector.intervals.get(ispvm_model::Tier::Fast).unwrap_or(fast))
+            .map_err(|e| ServiceError::World(e.to_string()))?;
+        targets.push(probe);
         let mut spec = TenantSpec::new(tenant, topology, pipeline, targets);
-        spec.fast = fast;
-        spec.timeout = timeout;
+        spec.collector = collector;
         spec.world = Some(world.clone());
         let agent = Arc::new(Self::new(Some(world), None, Arc::new(TokenStore::new())));
-        agent.add(spec);
+        if let Err(e) = agent.add(spec) {
+            agent.shutdown().await;
+            return Err(e);
+        }
         Ok(agent)
     }
 
@@ -302,7 +310,10 @@ impl Agent {
         let tokens = Arc::new(TokenStore::with_entries(config.token_entries(path)?));
         let agent = Arc::new(Self::new(None, Some(path.to_owned()), tokens));
         for spec in specs {
-            agent.add(spec);
+            if let Err(e) = agent.add(spec) {
+                agent.shutdown().await;
+                return Err(e);
+            }
         }
         Ok(agent)
     }
