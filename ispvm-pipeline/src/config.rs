@@ -10,7 +10,7 @@ use ispvm_pppoe::impact::{ImpactConfig, RobustImpact};
 use ispvm_pppoe::tracker::TrackerConfig;
 use ispvm_rca::EngineConfig;
 
-use crate::rules::{PING_LOSS_DEGRADED_PCT, RADIUS_FAILURE_THRESHOLD};
+use crate::rules::{PING_LOSS_DEGRADED_PCT, RADIUS_DOWN_THRESHOLD, RADIUS_FAILURE_THRESHOLD};
 
 /// How long the samples of a concentrator are kept for its classification (the classifier
 /// looks back 5 min + 1 h by default).
@@ -26,6 +26,7 @@ pub const CLASSIFY_HISTORY: Duration = Duration::hours(2);
 /// | impact | [`ImpactConfig`] default, sparse fallback on | baseline and drop significance (engine and session tracker) |
 /// | ping loss | 2 % | `probe.ping.loss_pct` from which experience is degraded |
 /// | RADIUS threshold | 0.5 | failure rate from which a RADIUS server's experience is degraded |
+/// | RADIUS down threshold | 0.95 | failure rate from which a client sees its RADIUS server as unreachable (`reachability` down) |
 /// | classify history | 2 h, 20,000 samples per concentrator | classifier input kept |
 /// | recent batches | 4,096 | batch ids remembered for idempotent ingest |
 /// | pending events | 1,024 | events held for the next snapshot (oldest dropped, counted) |
@@ -55,6 +56,8 @@ pub struct PipelineConfig {
     pub ping_loss_degraded_pct: f64,
     /// RADIUS failure rate (0 to 1) from which a server's experience is degraded.
     pub radius_failure_threshold: f64,
+    /// RADIUS failure rate (0 to 1) from which a client sees the server as unreachable.
+    pub radius_down_threshold: f64,
     /// How far back a concentrator's samples are kept for the classifier.
     pub classify_history: Duration,
     /// Most samples kept per concentrator for the classifier.
@@ -97,6 +100,7 @@ impl PipelineConfig {
             classifier: ClassifierConfig::default(),
             ping_loss_degraded_pct: PING_LOSS_DEGRADED_PCT,
             radius_failure_threshold: RADIUS_FAILURE_THRESHOLD,
+            radius_down_threshold: RADIUS_DOWN_THRESHOLD,
             classify_history: CLASSIFY_HISTORY,
             classify_history_max_samples: 20_000,
             recent_batches: 4_096,
@@ -150,6 +154,14 @@ impl PipelineConfig {
     #[must_use]
     pub fn with_radius_failure_threshold(mut self, threshold: f64) -> Self {
         self.radius_failure_threshold = threshold;
+        self
+    }
+
+    /// Sets the RADIUS failure rate (0 to 1) from which a client sees the server as
+    /// unreachable; above 1 never.
+    #[must_use]
+    pub fn with_radius_down_threshold(mut self, threshold: f64) -> Self {
+        self.radius_down_threshold = threshold;
         self
     }
 
