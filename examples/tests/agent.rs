@@ -43,6 +43,7 @@ fn start(args: &[&str], envs: &[(&str, &str)]) -> Agent {
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
+        .or_else(|| line.trim().strip_prefix("listening on https://"))
         .unwrap_or_else(|| panic!("first line: {line:?}"))
         .parse()
         .unwrap();
@@ -459,6 +460,105 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
         bad_pw.shutdown().await;
         slow.shutdown().await;
     });
+}
+
+/// One HTTPS/1.1 GET trusting only `ca` (PEM), server name `localhost`; the status and the
+/// body, or the TLS or I/O error.
+fn https_get(addr: SocketAddr, ca: &str, path: &str) -> Result<(u16, String), String> {
+    use std::sync::Arc;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tls.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => {}
+        // Some servers close without close_notify; what was read counts.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    Ok((status, body))
+}
+
+#[test]
+fn the_listener_serves_https_to_clients_that_trust_its_ca_only() {
+    let good = tls();
+    let other = tls();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "cert.pem", &good.cert);
+    write(d.path(), "key.pem", &good.key);
+    let cert = d.path().join("cert.pem");
+    let key = d.path().join("key.pem");
+    let agent = start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let a = agent.addr;
+    assert_eq!(https_get(a, &good.ca, "/healthz").unwrap().0, 200);
+    eventually(Duration::from_secs(20), || {
+        (https_get(a, &good.ca, "/readyz").ok()?.0 == 200).then_some(())
+    });
+    let (status, body) = https_get(a, &good.ca, "/api/v1/tenants/demo-isp/analysis").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("\"schema\":\"ispvm.analysis/v1\""), "{body}");
+    // A client that does not trust the CA fails the handshake.
+    let e = https_get(a, &other.ca, "/healthz").unwrap_err();
+    assert!(e.contains("UnknownIssuer") || e.contains("certificate"), "{e}");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(!String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+
+    // A key that is not PEM: exit 2, one line naming the file, nothing served.
+    write(d.path(), "bad.pem", "not a key\n");
+    let out = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            d.path().join("bad.pem").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no private key found"), "{err}");
+    assert!(out.stdout.is_empty());
+    // --tls-cert without --tls-key is a usage error.
+    let out = Command::new(BIN)
+        .args(["--tls-cert", cert.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 fn check_config(file: &Path, envs: &[(&str, &str)]) -> (Option<i32>, String, String) {

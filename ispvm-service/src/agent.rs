@@ -48,6 +48,9 @@ pub enum ServiceError {
         /// Why.
         message: String,
     },
+    /// A command-line argument or a file it names is unusable (exit 2).
+    #[error("{0}")]
+    Usage(String),
     /// The embedded world could not start (exit 1).
     #[error("the embedded world: {0}")]
     World(String),
@@ -60,7 +63,7 @@ impl ServiceError {
     /// Whether the error is the operator's input (exit 2) rather than a run-time failure (1).
     #[must_use]
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::Topology { .. })
+        matches!(self, Self::Config(_) | Self::Topology { .. } | Self::Usage(_))
     }
 }
 

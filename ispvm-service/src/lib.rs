@@ -42,7 +42,7 @@ mod run;
 pub mod tenant;
 
 pub use agent::{Agent, FAULT_MAINTENANCE, ServiceError};
-pub use run::{RunOptions, run};
+pub use run::{RunOptions, listener_tls, run};
 
 /// The crate README, compiled as documentation so its example builds.
 #[doc = include_str!("../README.md")]
