@@ -321,11 +321,18 @@ impl Drop for Sim {
 /// `dir`), every reply delayed by `delay_ms`.
 fn sim(dir: &Path, listen: &str, tls: Option<&Tls>, delay_ms: u64) -> Sim {
     let mut cmd = Command::new(SIM);
-    cmd.args(["--listen", listen, "--user", "ro", "--password-env", "SIM_PW"])
-        .args(["--reply-delay-ms", &delay_ms.to_string()])
-        .env("SIM_PW", "good-password")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    cmd.args([
+        "--listen",
+        listen,
+        "--user",
+        "ro",
+        "--password-env",
+        "SIM_PW",
+    ])
+    .args(["--reply-delay-ms", &delay_ms.to_string()])
+    .env("SIM_PW", "good-password")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
     if let Some(t) = tls {
         write(dir, "sim-cert.pem", &t.cert);
         write(dir, "sim-key.pem", &t.key);
@@ -439,7 +446,11 @@ fn configured_ispvm_sim_routers_over_tcp_and_tls_with_faults_reload_and_shutdown
     assert_eq!(status_of(&analysis, "secure").0, "up", "TLS, the right CA");
     assert_eq!(status_of(&analysis, "wrongca").0, "down", "TLS, another CA");
     assert_eq!(status_of(&analysis, "badpw").0, "down", "wrong password");
-    assert_eq!(status_of(&analysis, "slow").0, "down", "replies slower than the timeout");
+    assert_eq!(
+        status_of(&analysis, "slow").0,
+        "down",
+        "replies slower than the timeout"
+    );
     // Each failed router is the cause of an open incident.
     let causes = |a| -> String { json(a, &format!("{t}/incidents"), Some(token)).to_string() };
     eventually(Duration::from_secs(5), || {
@@ -452,7 +463,11 @@ fn configured_ispvm_sim_routers_over_tcp_and_tls_with_faults_reload_and_shutdown
     // The collector's polls in the contract's metrics: ok, error (CA, password), timeout.
     let m = http(a, "GET", "/metrics", None, None).1;
     for result in ["ok", "error", "timeout"] {
-        let n = metric(&m, "ispvm_polls_total", &["tenant=\"acme\"", &format!("result=\"{result}\"")]);
+        let n = metric(
+            &m,
+            "ispvm_polls_total",
+            &["tenant=\"acme\"", &format!("result=\"{result}\"")],
+        );
         assert!(n.is_some_and(|n| n >= 1.0), "{result}: {m}");
     }
 
@@ -553,7 +568,10 @@ fn https_get(addr: SocketAddr, ca: &str, path: &str) -> Result<(u16, String), St
     }
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     Ok((status, body))
 }
 
@@ -587,11 +605,15 @@ fn the_listener_serves_https_to_clients_that_trust_its_ca_only() {
     assert!(body.contains("\"schema\":\"ispvm.analysis/v1\""), "{body}");
     // A client that does not trust the CA fails the handshake.
     let e = https_get(a, &other.ca, "/healthz").unwrap_err();
-    assert!(e.contains("UnknownIssuer") || e.contains("certificate"), "{e}");
+    assert!(
+        e.contains("UnknownIssuer") || e.contains("certificate"),
+        "{e}"
+    );
     // Plain HTTP on the TLS port gets no HTTP answer.
     let mut s = TcpStream::connect(a).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     assert!(!String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));

@@ -870,8 +870,14 @@ fn run_curl(words: &[String], place: &str) -> (u16, String) {
         "{place}: curl failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let status = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
-    (status, std::fs::read_to_string(body.path()).unwrap_or_default())
+    let status = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    (
+        status,
+        std::fs::read_to_string(body.path()).unwrap_or_default(),
+    )
 }
 
 /// Every `curl` line of docs/api.md runs, in order, against a fresh embedded-default agent on
@@ -907,7 +913,10 @@ fn api_md_curl_lines_run_against_a_real_agent() {
         if run_curl(&words, "readyz").0 == 200 {
             break;
         }
-        assert!(Instant::now() < ready, "the agent was not ready within 30 s");
+        assert!(
+            Instant::now() < ready,
+            "the agent was not ready within 30 s"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let mut vars = BTreeMap::from([("ISPVM".to_string(), base)]);
@@ -929,7 +938,9 @@ fn api_md_curl_lines_run_against_a_real_agent() {
                 "{}: an unknown variable in {words:?}",
                 cmd.place
             );
-            let is_get = !words.iter().any(|w| ["-X", "-d", "--data", "--data-urlencode"].contains(&w.as_str()));
+            let is_get = !words
+                .iter()
+                .any(|w| ["-X", "-d", "--data", "--data-urlencode"].contains(&w.as_str()));
             let deadline = Instant::now() + Duration::from_secs(15);
             loop {
                 let (status, body) = run_curl(&words, &cmd.place);

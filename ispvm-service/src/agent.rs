@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ispvm_collector::Target;
 use ispvm_http::{
     Actor, AgentMetrics, AuditAction, AuditEntry, Backend, BackendError, EntityView, Fault,
     FaultError, FaultKind, FaultRequest, FeedbackError, HttpOptions, IncidentFilter, Readiness,
@@ -16,7 +17,6 @@ use ispvm_http::{
 };
 use ispvm_model::{Entity, EntityId, EntityKind, TenantId, Topology, TopologyBuilder};
 use ispvm_pipeline::PipelineConfig;
-use ispvm_collector::Target;
 use ispvm_routeros::Secret;
 use ispvm_routeros::client::{ClientConfig, TlsOptions};
 use ispvm_routeros::sim::world::{self, SimWorld, WorldError, WorldOptions};
@@ -63,7 +63,10 @@ impl ServiceError {
     /// Whether the error is the operator's input (exit 2) rather than a run-time failure (1).
     #[must_use]
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::Config(_) | Self::Topology { .. } | Self::Usage(_))
+        matches!(
+            self,
+            Self::Config(_) | Self::Topology { .. } | Self::Usage(_)
+        )
     }
 }
 
@@ -289,7 +292,13 @@ impl Agent {
             routers.push(id);
         }
         let probe = polling::WorldProbe::new(world.clone(), routers)
-            .target(tenant.clone(), collector.intervals.get(ispvm_model::Tier::Fast).unwrap_or(fast))
+            .target(
+                tenant.clone(),
+                collector
+                    .intervals
+                    .get(ispvm_model::Tier::Fast)
+                    .unwrap_or(fast),
+            )
             .map_err(|e| ServiceError::World(e.to_string()))?;
         targets.push(probe);
         let mut spec = TenantSpec::new(tenant, topology, pipeline, targets);

@@ -447,7 +447,10 @@ impl Config {
             ));
         }
         if let Some(tls) = &self.tls {
-            for (f, k) in [(&tls.cert_file, "tls.cert_file"), (&tls.key_file, "tls.key_file")] {
+            for (f, k) in [
+                (&tls.cert_file, "tls.cert_file"),
+                (&tls.key_file, "tls.key_file"),
+            ] {
                 let path = resolve(&self.base_dir_for(c.file), f.get_ref());
                 let pem = std::fs::read_to_string(&path).map_err(|e| {
                     c.err(
@@ -491,7 +494,10 @@ impl Config {
                     return Err(c.err(&f.span(), key("fast_seconds"), "1 to 3600 seconds"));
                 }
             }
-            for (f, k) in [(&t.medium_seconds, "medium_seconds"), (&t.slow_seconds, "slow_seconds")] {
+            for (f, k) in [
+                (&t.medium_seconds, "medium_seconds"),
+                (&t.slow_seconds, "slow_seconds"),
+            ] {
                 if let Some(f) = f {
                     if !(1..=86_400).contains(f.get_ref()) {
                         return Err(c.err(&f.span(), key(k), "1 to 86400 seconds"));

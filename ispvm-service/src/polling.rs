@@ -71,9 +71,18 @@ pub fn collector_config(
     let secs = Duration::from_secs;
     let pick = |o: Option<&toml::Spanned<u64>>, d: u64| secs(o.map_or(d, |v| *v.get_ref()));
     let intervals = Intervals::new(
-        pick(tenant.and_then(|t| t.fast_seconds.as_ref()), polling.fast_seconds),
-        pick(tenant.and_then(|t| t.medium_seconds.as_ref()), polling.medium_seconds),
-        pick(tenant.and_then(|t| t.slow_seconds.as_ref()), polling.slow_seconds),
+        pick(
+            tenant.and_then(|t| t.fast_seconds.as_ref()),
+            polling.fast_seconds,
+        ),
+        pick(
+            tenant.and_then(|t| t.medium_seconds.as_ref()),
+            polling.medium_seconds,
+        ),
+        pick(
+            tenant.and_then(|t| t.slow_seconds.as_ref()),
+            polling.slow_seconds,
+        ),
     );
     let t = secs(polling.timeout_seconds);
     let config = CollectorConfig::default()
@@ -164,17 +173,15 @@ impl WorldProbe {
     ///
     /// # Errors
     /// [`ispvm_model::IdError`] never in practice ([`PROBE_TARGET`] is a valid id).
-    pub fn target(
-        self,
-        tenant: TenantId,
-        fast: Duration,
-    ) -> Result<Target, ispvm_model::IdError> {
+    pub fn target(self, tenant: TenantId, fast: Duration) -> Result<Target, ispvm_model::IdError> {
         let intervals = Intervals::new(fast, fast, fast)
             .with(Tier::Medium, None)
             .with(Tier::Slow, None);
-        Ok(Target::new(tenant, EntityId::new(PROBE_TARGET)?, Arc::new(self))
-            .with_intervals(intervals)
-            .with_revision(0))
+        Ok(
+            Target::new(tenant, EntityId::new(PROBE_TARGET)?, Arc::new(self))
+                .with_intervals(intervals)
+                .with_revision(0),
+        )
     }
 }
 
@@ -275,7 +282,8 @@ impl Reports {
 
     /// Feeds one report; true when the pipeline got something.
     pub(crate) fn apply(&mut self, pipeline: &mut Pipeline, report: &PollReport) -> bool {
-        let at = report.started_at + chrono::Duration::from_std(report.duration).unwrap_or_default();
+        let at =
+            report.started_at + chrono::Duration::from_std(report.duration).unwrap_or_default();
         if report.target.as_str() == PROBE_TARGET {
             let PollOutcome::Collected(c) = &report.outcome else {
                 return false;
@@ -348,7 +356,12 @@ impl Reports {
         }
     }
 
-    fn feed_failure(&mut self, pipeline: &mut Pipeline, device: &EntityId, at: chrono::DateTime<Utc>) {
+    fn feed_failure(
+        &mut self,
+        pipeline: &mut Pipeline,
+        device: &EntityId,
+        at: chrono::DateTime<Utc>,
+    ) {
         let verdict = self.verdict(device);
         let Some(f) = self.failing.get_mut(device) else {
             return;
@@ -366,8 +379,13 @@ impl Reports {
                     return;
                 }
                 let source = pipeline.config().poll_source.clone();
-                let o = Observation::signal(at, device.clone(), Signal::Reachability, SignalState::Degraded)
-                    .with_source(source);
+                let o = Observation::signal(
+                    at,
+                    device.clone(),
+                    Signal::Reachability,
+                    SignalState::Degraded,
+                )
+                .with_source(source);
                 if let Err(e) = pipeline.ingest_observations(std::slice::from_ref(&o)) {
                     tracing::debug!(tenant = %self.tenant, %device, error = %e, "observation refused");
                 }

@@ -60,7 +60,11 @@ impl RunOptions {
 pub fn listener_tls(cert: &Path, key: &Path) -> Result<ispvm_http::TlsConfig, ServiceError> {
     let read = |p: &Path, what: &str| {
         std::fs::read(p).map_err(|e| {
-            ServiceError::Usage(format!("TLS {what} {}: cannot read: {}", p.display(), e.kind()))
+            ServiceError::Usage(format!(
+                "TLS {what} {}: cannot read: {}",
+                p.display(),
+                e.kind()
+            ))
         })
     };
     let (c, k) = (read(cert, "certificate")?, read(key, "key")?);

@@ -60,7 +60,20 @@ async fn a_dead_router_warns_once_then_retries_quietly() {
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     let warns: Vec<&str> = text.lines().filter(|l| l.contains(" WARN ")).collect();
     assert_eq!(warns.len(), 2, "{text}");
-    assert!(warns.iter().any(|l| l.contains("router polls failing") && l.contains("router=gone")), "{text}");
-    assert!(warns.iter().any(|l| l.contains("RouterOS connection failed")), "{text}");
-    assert!(!text.contains("pw\n") && !text.contains("password"), "{text}");
+    assert!(
+        warns
+            .iter()
+            .any(|l| l.contains("router polls failing") && l.contains("router=gone")),
+        "{text}"
+    );
+    assert!(
+        warns
+            .iter()
+            .any(|l| l.contains("RouterOS connection failed")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("pw\n") && !text.contains("password"),
+        "{text}"
+    );
 }
