@@ -521,16 +521,15 @@ impl Pipeline {
 
     /// The RADIUS rule: the delta of `client`'s counters since its previous reading, its
     /// failure rate, and the server's `experience` as seen from the client's device (plus its
-    /// `reachability`: down from the down threshold, up again when the rate falls below it).
+    /// `reachability`: down from the down threshold of timed-out requests, up again below it).
     fn radius_rate(&mut self, client: &EntityId, counters: AuthCounters) -> Vec<Observation> {
-        let Some(experience) = self.radius_experience(client, counters) else {
+        let Some((experience, timeout_rate)) = self.radius_experience(client, counters) else {
             return Vec::new();
         };
-        let (rate, at) = match self.radius.get(client) {
-            Some(r) => (r.failure_rate, r.at),
-            None => return vec![experience],
-        };
-        let down = rate >= self.config.radius_down_threshold;
+        let at = experience.at;
+        // Down only when the server answers nothing: timeouts, not rejects (a reject is an
+        // answer).
+        let down = timeout_rate >= self.config.radius_down_threshold;
         let was_down = if down {
             !self.radius_down.insert(client.clone())
         } else {
@@ -552,11 +551,13 @@ impl Pipeline {
         out
     }
 
+    /// The server's `experience` from `client`'s failure rate, and the share of requests that
+    /// timed out.
     fn radius_experience(
         &mut self,
         client: &EntityId,
         counters: AuthCounters,
-    ) -> Option<Observation> {
+    ) -> Option<(Observation, f64)> {
         let (dev, addr) = radius_client_parts(client)?;
         if !self.auth.contains_key(client) && self.auth.len() >= self.config.max_radius_clients {
             return None;
@@ -567,7 +568,13 @@ impl Pipeline {
             None => None,
         };
         self.auth.insert(client.clone(), counters);
-        let rate = delta?.failure_rate()?;
+        let delta = delta?;
+        let rate = delta.failure_rate()?;
+        let timeout_rate = if delta.requests == 0 {
+            0.0
+        } else {
+            (delta.timeouts as f64 / delta.requests as f64).min(1.0)
+        };
         let server = self
             .config
             .radius_servers
@@ -589,10 +596,11 @@ impl Pipeline {
             },
         );
         let server = server?;
-        Some(
+        Some((
             Observation::signal(counters.at, server, Signal::Experience, state)
                 .with_source(concentrator.as_str()),
-        )
+            timeout_rate,
+        ))
     }
 
     /// The session tracker of a concentrator of the topology.

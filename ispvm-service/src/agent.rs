@@ -216,7 +216,8 @@ fn tenant_specs(config: &Config) -> Result<Vec<TenantSpec>, ServiceError> {
         let mut spec = TenantSpec::new(
             id,
             tenant_topology(config, t)?,
-            PipelineConfig::standard(),
+            PipelineConfig::standard()
+                .with_radius_down_threshold(ispvm_pipeline::rules::RADIUS_DOWN_THRESHOLD),
             tenant_targets(config, t, &collector)?,
         );
         spec.collector = collector;
