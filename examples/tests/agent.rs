@@ -157,7 +157,15 @@ fn embedded_power_off_of_agg2_then_agg3_is_one_incident_with_suppression() {
         (http(a, "GET", "/readyz", None, None).0 == 200).then_some(())
     });
     let t = "/api/v1/tenants/demo-isp";
-    let analysis = json(a, &format!("{t}/analysis"), None);
+    // Ready means evaluated once; under load a first poll may have failed: wait until every
+    // router answered once (the subscriber counts below need bras2's sessions).
+    let analysis = eventually(Duration::from_secs(20), || {
+        let v = json(a, &format!("{t}/analysis"), None);
+        ["agg2", "agg3", "acc3", "acc4", "bras2"]
+            .iter()
+            .all(|e| status_of(&v, e).0 == "up")
+            .then_some(v)
+    });
     assert_eq!(status_of(&analysis, "agg1-agg2").0, "up");
     assert_eq!(
         json(a, &format!("{t}/incidents"), None)["incidents"],
