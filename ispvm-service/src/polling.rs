@@ -393,3 +393,153 @@ impl Reports {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ispvm_collector::PollFailure;
+    use ispvm_model::EntityStatus;
+
+    fn pipeline() -> Pipeline {
+        let topology = Arc::new(crate::embedded::topology().unwrap());
+        Pipeline::new(topology, crate::embedded::pipeline_config().unwrap())
+    }
+
+    fn tenant() -> TenantId {
+        crate::embedded::TENANT.parse().unwrap()
+    }
+
+    fn at(s: i64) -> chrono::DateTime<Utc> {
+        chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap()
+    }
+
+    fn failed(router: &str, s: i64) -> PollReport {
+        PollReport::new(
+            tenant(),
+            router.parse().unwrap(),
+            Tier::Fast,
+            at(s),
+            Duration::ZERO,
+            PollOutcome::Failed(PollFailure::from_adapter(AdapterError::Unreachable {
+                device: router.into(),
+                reason: "connection refused".into(),
+                source: None,
+            })),
+        )
+    }
+
+    fn up(router: &str, s: i64) -> PollReport {
+        let mut c = Collection::new();
+        c.samples.push(Sample::new(
+            at(s),
+            ispvm_model::names::DEVICE_UP,
+            EntityKind::Device,
+            router.parse().unwrap(),
+            SampleValue::Num(1.0),
+            "bool",
+            "routeros_api",
+        ));
+        PollReport::new(
+            tenant(),
+            router.parse().unwrap(),
+            Tier::Fast,
+            at(s),
+            Duration::ZERO,
+            PollOutcome::Collected(c),
+        )
+    }
+
+    fn pings(answers: &[(&str, bool)], s: i64) -> PollReport {
+        let mut c = Collection::new();
+        for (r, ok) in answers {
+            let mut x = Sample::new(
+                at(s),
+                ispvm_model::names::PROBE_PING_LOSS_PCT,
+                EntityKind::Device,
+                r.parse().unwrap(),
+                SampleValue::Num(if *ok { 0.0 } else { 100.0 }),
+                "%",
+                PING_SOURCE,
+            );
+            x.labels.insert("vantage".into(), "agent".into());
+            c.samples.push(x);
+        }
+        PollReport::new(
+            tenant(),
+            PROBE_TARGET.parse().unwrap(),
+            Tier::Fast,
+            at(s),
+            Duration::ZERO,
+            PollOutcome::Collected(c),
+        )
+    }
+
+    fn status(p: &mut Pipeline, id: &str, s: i64) -> EntityStatus {
+        let snap = p.snapshot(at(s));
+        snap.analysis
+            .entities
+            .iter()
+            .find(|e| e.id.as_str() == id)
+            .map(|e| e.status)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failed_poll_is_down_unless_the_ping_answers() {
+        let metrics = Arc::new(AgentMetrics::new());
+        let mut r = Reports::new(tenant(), metrics, ["agg2".parse().unwrap()]);
+        let mut p = pipeline();
+        assert!(!r.all_heard());
+        assert!(r.apply(&mut p, &up("agg2", 0)));
+        assert!(r.all_heard());
+        assert_eq!(status(&mut p, "agg2", 0), EntityStatus::Up);
+        // No ping known: a failed poll is a dead router.
+        r.apply(&mut p, &failed("agg2", 10));
+        assert_eq!(status(&mut p, "agg2", 10), EntityStatus::Down);
+        // The ping answers: judged again at once, API unreachable, not dead.
+        r.apply(&mut p, &pings(&[("agg2", true)], 11));
+        assert_eq!(status(&mut p, "agg2", 11), EntityStatus::Degraded);
+        r.apply(&mut p, &failed("agg2", 20));
+        assert_eq!(status(&mut p, "agg2", 20), EntityStatus::Degraded);
+        assert_eq!(status(&mut p, "agg1-agg2", 20), EntityStatus::Unknown);
+        // The ping stops too (power off): down without waiting for the next poll.
+        r.apply(&mut p, &pings(&[("agg2", false)], 21));
+        assert_eq!(status(&mut p, "agg2", 21), EntityStatus::Down);
+        // Back: the next poll answers.
+        r.apply(&mut p, &pings(&[("agg2", true)], 30));
+        r.apply(&mut p, &up("agg2", 31));
+        assert_eq!(status(&mut p, "agg2", 31), EntityStatus::Up);
+        // A failed probe changes nothing.
+        let mut probe_failed = failed(PROBE_TARGET, 40);
+        probe_failed.target = PROBE_TARGET.parse().unwrap();
+        assert!(!r.apply(&mut p, &probe_failed));
+    }
+
+    #[test]
+    fn config_and_overrides_become_collector_settings() {
+        let text = "[polling]\nfast_seconds = 20\nmedium_seconds = 90\njitter_percent = 5\nbackoff_base_seconds = 2\nbackoff_max_seconds = 30\ntimeout_seconds = 4\npoll_timeout_seconds = 12\nconcurrency = 8\n\n[[tenants]]\nid = \"acme\"\nslow_seconds = 900\n\n[[tenants.routers]]\nid = \"r1\"\nhost = \"192.0.2.1\"\nuser = \"ro\"\npassword_env = \"PATH\"\n";
+        let c = crate::config::Config::parse(text, std::path::Path::new("a.toml")).unwrap();
+        let cc = collector_config(&c.polling, c.tenants.first()).unwrap();
+        let secs = Duration::from_secs;
+        assert_eq!(
+            (
+                cc.intervals.get(Tier::Fast),
+                cc.intervals.get(Tier::Medium),
+                cc.intervals.get(Tier::Slow)
+            ),
+            (Some(secs(20)), Some(secs(90)), Some(secs(900)))
+        );
+        assert_eq!(
+            (cc.jitter_percent, cc.backoff_base, cc.backoff_max),
+            (5, secs(2), secs(30))
+        );
+        assert_eq!(
+            (cc.timeouts.connect, cc.timeouts.command, cc.poll_timeout),
+            (secs(4), secs(4), secs(12))
+        );
+        assert_eq!(cc.max_concurrent_polls, 8);
+        // Revisions: equal parts, equal revision; any part changed, another.
+        assert_eq!(revision(&[b"a", b"b"]), revision(&[b"a", b"b"]));
+        assert_ne!(revision(&[b"a", b"b"]), revision(&[b"ab", b""]));
+    }
+}
