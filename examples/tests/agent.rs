@@ -1,6 +1,7 @@
 //! End-to-end tests of the real `ispvm-agent` binary: the embedded world through the fault
-//! API, configured routers (real simulators over TCP and TLS) with faults, signals, and
-//! `check-config`.
+//! API, configured routers (real `ispvm-sim` processes over TCP and TLS) with faults (a router
+//! dies and comes back, wrong CA, slow replies, wrong password), signals, the HTTPS listener,
+//! and `check-config`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -8,8 +9,6 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use ispvm_routeros::Secret;
-use ispvm_routeros::sim::{SimHandle, SimRouter, SimState};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ispvm-agent");
@@ -47,6 +46,7 @@ fn start(args: &[&str], envs: &[(&str, &str)]) -> Agent {
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
+        .or_else(|| line.trim().strip_prefix("listening on https://"))
         .unwrap_or_else(|| panic!("first line: {line:?}"))
         .parse()
         .unwrap();
@@ -165,7 +165,15 @@ fn embedded_power_off_of_agg2_then_agg3_is_one_incident_with_suppression() {
         (http(a, "GET", "/readyz", None, None).0 == 200).then_some(())
     });
     let t = "/api/v1/tenants/demo-isp";
-    let analysis = json(a, &format!("{t}/analysis"), None);
+    // Ready means evaluated once; under load a first poll may have failed: wait until every
+    // router answered once (the subscriber counts below need bras2's sessions).
+    let analysis = eventually(Duration::from_secs(20), || {
+        let v = json(a, &format!("{t}/analysis"), None);
+        ["agg2", "agg3", "acc3", "acc4", "bras2"]
+            .iter()
+            .all(|e| status_of(&v, e).0 == "up")
+            .then_some(v)
+    });
     assert_eq!(status_of(&analysis, "agg1-agg2").0, "up");
     assert_eq!(
         json(a, &format!("{t}/incidents"), None)["incidents"],
@@ -309,68 +317,118 @@ fn tls() -> Tls {
     }
 }
 
-async fn sim(id: &str, tls: Option<&Tls>) -> SimHandle {
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let mut b = SimRouter::builder()
-        .state(SimState::access(id))
-        .user("ro", Secret::new("good-password"))
-        .listen(any);
-    if let Some(t) = tls {
-        b = b.tls(any, t.cert.clone().into_bytes(), t.key.clone().into_bytes());
+const SIM: &str = env!("CARGO_BIN_EXE_ispvm-sim");
+
+/// A running `ispvm-sim` process (user `ro`, password `good-password`), killed when dropped.
+struct Sim {
+    child: Child,
+    port: u16,
+    tls_port: Option<u16>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    b.start().await.unwrap()
+}
+
+/// Starts `ispvm-sim` on `listen` (TLS on a free port with `tls`'s certificate, written into
+/// `dir`), every reply delayed by `delay_ms`.
+fn sim(dir: &Path, listen: &str, tls: Option<&Tls>, delay_ms: u64) -> Sim {
+    let mut cmd = Command::new(SIM);
+    cmd.args([
+        "--listen",
+        listen,
+        "--user",
+        "ro",
+        "--password-env",
+        "SIM_PW",
+    ])
+    .args(["--reply-delay-ms", &delay_ms.to_string()])
+    .env("SIM_PW", "good-password")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    if let Some(t) = tls {
+        write(dir, "sim-cert.pem", &t.cert);
+        write(dir, "sim-key.pem", &t.key);
+        cmd.args(["--tls-listen", "127.0.0.1:0", "--cert"])
+            .arg(dir.join("sim-cert.pem"))
+            .arg("--key")
+            .arg(dir.join("sim-key.pem"));
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut port_of = |prefix: &str| {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        line.trim()
+            .strip_prefix(prefix)
+            .and_then(|a| a.parse::<SocketAddr>().ok())
+            .unwrap_or_else(|| panic!("ispvm-sim said {line:?}"))
+            .port()
+    };
+    let port = port_of("listening on ");
+    let tls_port = tls.map(|_| port_of("listening tls on "));
+    Sim {
+        child,
+        port,
+        tls_port,
+    }
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
+fn metric(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|x| l.contains(x)))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
 #[test]
-fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
+fn configured_ispvm_sim_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
     let good = tls();
     let other = tls();
-    let (plain, secure, wrong_ca, bad_pw, slow) = rt.block_on(async {
-        (
-            sim("plain", None).await,
-            sim("secure", Some(&good)).await,
-            sim("wrongca", Some(&good)).await,
-            sim("badpw", None).await,
-            sim("slow", None).await,
-        )
-    });
-    slow.set_reply_delay(Duration::from_secs(3));
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "ca.pem", &good.ca);
-    write(d.path(), "other-ca.pem", &other.ca);
-    write(d.path(), "good.pw", "good-password\n");
-    write(d.path(), "bad.pw", "wrong-password\n");
+    let dir = d.path();
+    let plain = sim(dir, "127.0.0.1:0", None, 0);
+    let secure = sim(dir, "127.0.0.1:0", Some(&good), 0);
+    let wrong_ca = sim(dir, "127.0.0.1:0", Some(&good), 0);
+    let bad_pw = sim(dir, "127.0.0.1:0", None, 0);
+    let slow = sim(dir, "127.0.0.1:0", None, 3000);
+    write(dir, "ca.pem", &good.ca);
+    write(dir, "other-ca.pem", &other.ca);
+    write(dir, "good.pw", "good-password\n");
+    write(dir, "bad.pw", "wrong-password\n");
     let router = |id: &str, port: u16, extra: &str, pw: &str| {
         format!(
             "[[tenants.routers]]\nid = \"{id}\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"ro\"\npassword_file = \"{pw}\"\n{extra}\n"
         )
     };
     let config = format!(
-        "[polling]\nfast_seconds = 1\ntimeout_seconds = 1\n\n[[tenants]]\nid = \"acme\"\n\n{}{}{}{}{}[[tenants.tokens]]\nname = \"ops\"\nrole = \"operator\"\ntoken_env = \"ACME_TOKEN\"\n",
-        router("plain", plain.addr().port(), "", "good.pw"),
+        "[polling]\nfast_seconds = 1\ntimeout_seconds = 1\npoll_timeout_seconds = 2\nbackoff_base_seconds = 1\nbackoff_max_seconds = 1\n\n[[tenants]]\nid = \"acme\"\n\n{}{}{}{}{}[[tenants.tokens]]\nname = \"ops\"\nrole = \"operator\"\ntoken_env = \"ACME_TOKEN\"\n",
+        router("plain", plain.port, "", "good.pw"),
         router(
             "secure",
-            secure.tls_addr().unwrap().port(),
+            secure.tls_port.unwrap(),
             "tls = true\nca_file = \"ca.pem\"",
             "good.pw"
         ),
         router(
             "wrongca",
-            wrong_ca.tls_addr().unwrap().port(),
+            wrong_ca.tls_port.unwrap(),
             "tls = true\nca_file = \"other-ca.pem\"",
             "good.pw"
         ),
-        router("badpw", bad_pw.addr().port(), "", "bad.pw"),
-        router("slow", slow.addr().port(), "", "good.pw"),
+        router("badpw", bad_pw.port, "", "bad.pw"),
+        router("slow", slow.port, "", "good.pw"),
     );
-    write(d.path(), "agent.toml", &config);
+    write(dir, "agent.toml", &config);
     let token = "acme-operator-token-0123456789abcdef";
-    let file = d.path().join("agent.toml");
+    let file = dir.join("agent.toml");
     let mut agent = start(
         &[
             "--config",
@@ -381,7 +439,7 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
         &[("ACME_TOKEN", token)],
     );
     let a = agent.addr;
-    // The first round waits for the slow router's timeout: not ready before it.
+    // Not ready before every router was heard of (the slow one times out after 1 s).
     assert_eq!(http(a, "GET", "/readyz", None, None).0, 503);
     eventually(Duration::from_secs(10), || {
         (http(a, "GET", "/readyz", None, None).0 == 200).then_some(())
@@ -401,25 +459,38 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
     );
     let analysis = json(a, &format!("{t}/analysis"), Some(token));
     assert_eq!(status_of(&analysis, "plain").0, "up");
-    assert_eq!(
-        status_of(&analysis, "secure").0,
-        "up",
-        "TLS with the right CA"
-    );
-    assert_eq!(
-        status_of(&analysis, "wrongca").0,
-        "down",
-        "TLS with another CA"
-    );
+    assert_eq!(status_of(&analysis, "secure").0, "up", "TLS, the right CA");
+    assert_eq!(status_of(&analysis, "wrongca").0, "down", "TLS, another CA");
     assert_eq!(status_of(&analysis, "badpw").0, "down", "wrong password");
     assert_eq!(
         status_of(&analysis, "slow").0,
         "down",
         "replies slower than the timeout"
     );
+    // Each failed router is the cause of an open incident.
+    let causes = |a| -> String { json(a, &format!("{t}/incidents"), Some(token)).to_string() };
+    eventually(Duration::from_secs(5), || {
+        let c = causes(a);
+        ["\"wrongca\"", "\"badpw\"", "\"slow\""]
+            .iter()
+            .all(|r| c.contains(r))
+            .then_some(())
+    });
+    // The collector's polls in the contract's metrics: ok, error (CA, password), timeout.
+    let m = http(a, "GET", "/metrics", None, None).1;
+    for result in ["ok", "error", "timeout"] {
+        let n = metric(
+            &m,
+            "ispvm_polls_total",
+            &["tenant=\"acme\"", &format!("result=\"{result}\"")],
+        );
+        assert!(n.is_some_and(|n| n >= 1.0), "{result}: {m}");
+    }
 
-    // The plain router dies: the analysis and incidents follow.
-    rt.block_on(plain.shutdown());
+    // The plain router dies: the analysis and incidents follow; readiness stays (the contract:
+    // ready once every tenant was evaluated).
+    let plain_port = plain.port;
+    drop(plain);
     let id = eventually(Duration::from_secs(8), || {
         let v = json(a, &format!("{t}/incidents"), Some(token));
         v["incidents"]
@@ -432,6 +503,7 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
         status_of(&json(a, &format!("{t}/analysis"), Some(token)), "plain").0,
         "down"
     );
+    assert_eq!(http(a, "GET", "/readyz", None, None).0, 200);
     let open_ids = |a| -> Vec<String> {
         let mut v: Vec<String> = json(a, &format!("{t}/incidents"), Some(token))["incidents"]
             .as_array()
@@ -445,28 +517,147 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
     let before = open_ids(a);
     assert!(before.contains(&id));
 
-    // SIGHUP reloads without losing incidents or their ids.
+    // SIGHUP with the same file: every router kept as it was (Collector::sync), no incident
+    // or id lost.
     signal(&agent, "-HUP");
-    eventually(Duration::from_secs(5), || {
-        json(a, &format!("{t}/audit"), Some(token))
-            .to_string()
-            .contains("reload")
-            .then_some(())
+    let detail = eventually(Duration::from_secs(5), || {
+        let v = json(a, &format!("{t}/audit"), Some(token));
+        v["entries"]
+            .as_array()?
+            .iter()
+            .find(|e| e["action"] == "reload")
+            .and_then(|e| e["detail"].as_str().map(str::to_owned))
     });
+    assert!(
+        detail.contains("routers: 0 added, 0 changed, 0 removed, 5 unchanged"),
+        "{detail}"
+    );
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(open_ids(a), before);
+
+    // The router comes back where it was: up again, its incident closed.
+    let _plain = sim(dir, &format!("127.0.0.1:{plain_port}"), None, 0);
+    eventually(Duration::from_secs(10), || {
+        let v = json(a, &format!("{t}/incidents/{id}"), Some(token));
+        (v["state"] == "closed").then_some(())
+    });
+    assert_eq!(
+        status_of(&json(a, &format!("{t}/analysis"), Some(token)), "plain").0,
+        "up"
+    );
 
     signal(&agent, "-TERM");
     assert_eq!(
         wait_exit(&mut agent, Duration::from_secs(15)).code(),
         Some(0)
     );
-    rt.block_on(async {
-        secure.shutdown().await;
-        wrong_ca.shutdown().await;
-        bad_pw.shutdown().await;
-        slow.shutdown().await;
+    drop((secure, wrong_ca, bad_pw, slow));
+}
+
+/// One HTTPS/1.1 GET trusting only `ca` (PEM), server name `localhost`; the status and the
+/// body, or the TLS or I/O error.
+fn https_get(addr: SocketAddr, ca: &str, path: &str) -> Result<(u16, String), String> {
+    use std::sync::Arc;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls_pemfile::certs(&mut ca.as_bytes()) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tls.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => {}
+        // Some servers close without close_notify; what was read counts.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    Ok((status, body))
+}
+
+#[test]
+fn the_listener_serves_https_to_clients_that_trust_its_ca_only() {
+    let good = tls();
+    let other = tls();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "cert.pem", &good.cert);
+    write(d.path(), "key.pem", &good.key);
+    let cert = d.path().join("cert.pem");
+    let key = d.path().join("key.pem");
+    let agent = start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let a = agent.addr;
+    assert_eq!(https_get(a, &good.ca, "/healthz").unwrap().0, 200);
+    eventually(Duration::from_secs(20), || {
+        (https_get(a, &good.ca, "/readyz").ok()?.0 == 200).then_some(())
     });
+    let (status, body) = https_get(a, &good.ca, "/api/v1/tenants/demo-isp/analysis").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("\"schema\":\"ispvm.analysis/v1\""), "{body}");
+    // A client that does not trust the CA fails the handshake.
+    let e = https_get(a, &other.ca, "/healthz").unwrap_err();
+    assert!(
+        e.contains("UnknownIssuer") || e.contains("certificate"),
+        "{e}"
+    );
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let mut s = TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(!String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+
+    // A key that is not PEM: exit 2, one line naming the file, nothing served.
+    write(d.path(), "bad.pem", "not a key\n");
+    let out = Command::new(BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            d.path().join("bad.pem").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no private key found"), "{err}");
+    assert!(out.stdout.is_empty());
+    // --tls-cert without --tls-key is a usage error.
+    let out = Command::new(BIN)
+        .args(["--tls-cert", cert.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 fn check_config(file: &Path, envs: &[(&str, &str)]) -> (Option<i32>, String, String) {

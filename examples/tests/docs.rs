@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `rust` | the file is compiled and run as doc tests (`#[doc = include_str!(..)]` in a crate) |
 //! | `json` | parsed, and validated against its published JSON Schema when it is an ispvm document |
-//! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts; `curl` requests to `$ISPVM` are checked against the agent's OpenAPI document (route, method, `# status N`) |
+//! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts; `curl` requests to `$ISPVM` are checked against the agent's OpenAPI document (route, method, `# status N`), and those of `docs/api.md` also run, in order, against a real embedded-default `ispvm-agent` |
 //! | `routeros` | every line uses a RouterOS menu, command and parameter values from the vocabulary below |
 //! | `text`, `dot` | diagrams and sample output: nothing to run |
 //!
@@ -808,6 +808,169 @@ fn sh_commands_run_or_match_the_real_binaries() {
         }
     }
     assert!(ran > 0 && checked > 0, "ran {ran}, checked {checked}");
+}
+
+/// A running `ispvm-agent`, killed when dropped.
+struct RunningAgent(Child);
+
+impl Drop for RunningAgent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `# status N [-> NAME[=/json/pointer]]` comment: the status and the capture, if any.
+fn status_and_capture(cmd: &ShellCommand) -> (u16, Option<(String, String)>) {
+    let place = &cmd.place;
+    let c = cmd
+        .comment
+        .as_deref()
+        .and_then(|c| c.strip_prefix("status "))
+        .unwrap_or_else(|| panic!("{place}: a curl line needs a `# status N` comment"));
+    let (status, capture) = match c.split_once("->") {
+        Some((s, cap)) => (s, Some(cap.trim())),
+        None => (c, None),
+    };
+    let status = status
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{place}: bad status in `# status {c}`"));
+    let capture = capture.map(|cap| match cap.split_once('=') {
+        Some((name, pointer)) => (name.to_string(), pointer.to_string()),
+        None => (cap.to_string(), "/id".to_string()),
+    });
+    (status, capture)
+}
+
+/// Replaces `$NAME` by its value in a word (longest names first: `$ISPVM` before `$I`).
+fn substitute(word: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut names: Vec<&String> = vars.keys().collect();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut out = word.to_string();
+    for n in names {
+        out = out.replace(&format!("${n}"), &vars[n]);
+    }
+    out
+}
+
+/// Runs one documented curl line with the real `curl`; returns the status and the body.
+fn run_curl(words: &[String], place: &str) -> (u16, String) {
+    let body = tempfile::NamedTempFile::new().expect("a temporary file");
+    let out = Command::new("curl")
+        .args(&words[1..])
+        .arg("-o")
+        .arg(body.path())
+        .args(["-w", "%{http_code}"])
+        .output()
+        .unwrap_or_else(|e| panic!("{place}: curl is needed to run docs/api.md ({e})"));
+    // 28: the time limit of a streaming request (`--max-time`) ran out, after its status.
+    assert!(
+        out.status.success() || out.status.code() == Some(28),
+        "{place}: curl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    (
+        status,
+        std::fs::read_to_string(body.path()).unwrap_or_default(),
+    )
+}
+
+/// Every `curl` line of docs/api.md runs, in order, against a fresh embedded-default agent on
+/// a free loopback port (`ISPVM=http://127.0.0.1:PORT`, once `/readyz` answers 200): its status
+/// must be the `# status N` of its comment, and `-> NAME` captures feed the lines that follow.
+/// Blocks that start with `# configured agent` need tokens and are skipped.
+#[test]
+fn api_md_curl_lines_run_against_a_real_agent() {
+    let mut child = Command::new(binary("ispvm-agent", "docs/api.md"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ispvm-agent starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let agent = RunningAgent(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the agent's first line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_string();
+    let ready = Instant::now() + Duration::from_secs(30);
+    loop {
+        let words: Vec<String> = ["curl", "-sS", &format!("{base}/readyz")]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        if run_curl(&words, "readyz").0 == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < ready,
+            "the agent was not ready within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut vars = BTreeMap::from([("ISPVM".to_string(), base)]);
+    let mut ran = 0;
+    let file = root().join("docs/api.md");
+    for b in blocks_of(&file).iter().filter(|b| b.lang == "sh") {
+        if b.body.trim_start().starts_with("# configured agent") {
+            continue;
+        }
+        for cmd in shell_commands(b) {
+            if cmd.words[0] == "export" {
+                continue; // the runner's own $ISPVM
+            }
+            assert_eq!(cmd.words[0], "curl", "{}: only curl lines here", cmd.place);
+            let (want, capture) = status_and_capture(&cmd);
+            let words: Vec<String> = cmd.words.iter().map(|w| substitute(w, &vars)).collect();
+            assert!(
+                !words.iter().any(|w| w.contains('$')),
+                "{}: an unknown variable in {words:?}",
+                cmd.place
+            );
+            let is_get = !words
+                .iter()
+                .any(|w| ["-X", "-d", "--data", "--data-urlencode"].contains(&w.as_str()));
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let (status, body) = run_curl(&words, &cmd.place);
+                let value = capture.as_ref().and_then(|(_, pointer)| {
+                    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+                    v.pointer(pointer).and_then(|x| match x {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        serde_json::Value::Null => None,
+                        other => Some(other.to_string()),
+                    })
+                });
+                let missing = capture.is_some() && value.is_none();
+                if is_get && missing && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(250));
+                    continue;
+                }
+                assert_eq!(status, want, "{}: {words:?} answered {body}", cmd.place);
+                if let Some((name, pointer)) = &capture {
+                    let v = value.unwrap_or_else(|| {
+                        panic!("{}: no {pointer} in the answer {body}", cmd.place)
+                    });
+                    vars.insert(name.clone(), v);
+                }
+                break;
+            }
+            ran += 1;
+        }
+    }
+    assert!(ran >= 30, "only {ran} curl lines ran");
+    drop(agent);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ pub const CLASSIFY_HISTORY: Duration = Duration::hours(2);
 /// | impact | [`ImpactConfig`] default, sparse fallback on | baseline and drop significance (engine and session tracker) |
 /// | ping loss | 2 % | `probe.ping.loss_pct` from which experience is degraded |
 /// | RADIUS threshold | 0.5 | failure rate from which a RADIUS server's experience is degraded |
+/// | RADIUS down threshold | off | share of timed-out requests from which a client sees its RADIUS server as unreachable (`reachability` down); the agent sets [`RADIUS_DOWN_THRESHOLD`] (0.95) |
 /// | classify history | 2 h, 20,000 samples per concentrator | classifier input kept |
 /// | recent batches | 4,096 | batch ids remembered for idempotent ingest |
 /// | pending events | 1,024 | events held for the next snapshot (oldest dropped, counted) |
@@ -55,6 +56,10 @@ pub struct PipelineConfig {
     pub ping_loss_degraded_pct: f64,
     /// RADIUS failure rate (0 to 1) from which a server's experience is degraded.
     pub radius_failure_threshold: f64,
+    /// Share of timed-out RADIUS requests (0 to 1) from which a client sees the server as
+    /// unreachable; off (infinite) in the standard preset, where a RADIUS outage is the
+    /// concentrator's degradation of the AAA class.
+    pub radius_down_threshold: f64,
     /// How far back a concentrator's samples are kept for the classifier.
     pub classify_history: Duration,
     /// Most samples kept per concentrator for the classifier.
@@ -97,6 +102,7 @@ impl PipelineConfig {
             classifier: ClassifierConfig::default(),
             ping_loss_degraded_pct: PING_LOSS_DEGRADED_PCT,
             radius_failure_threshold: RADIUS_FAILURE_THRESHOLD,
+            radius_down_threshold: f64::INFINITY,
             classify_history: CLASSIFY_HISTORY,
             classify_history_max_samples: 20_000,
             recent_batches: 4_096,
@@ -150,6 +156,15 @@ impl PipelineConfig {
     #[must_use]
     pub fn with_radius_failure_threshold(mut self, threshold: f64) -> Self {
         self.radius_failure_threshold = threshold;
+        self
+    }
+
+    /// Sets the share of timed-out RADIUS requests (0 to 1) from which a client sees the
+    /// server as unreachable (a RADIUS server that answers nothing becomes a failed root
+    /// cause); above 1 never. [`crate::rules::RADIUS_DOWN_THRESHOLD`] is the agent's value.
+    #[must_use]
+    pub fn with_radius_down_threshold(mut self, threshold: f64) -> Self {
+        self.radius_down_threshold = threshold;
         self
     }
 

@@ -242,6 +242,8 @@ pub struct Pipeline {
     listed_at: BTreeMap<EntityId, DateTime<Utc>>,
     auth: BTreeMap<EntityId, AuthCounters>,
     radius: BTreeMap<EntityId, RadiusRate>,
+    /// RADIUS client entries whose latest rate said "server unreachable".
+    radius_down: BTreeSet<EntityId>,
     churn: BTreeMap<EntityId, ChurnReport>,
     history: BTreeMap<EntityId, VecDeque<Sample>>,
     concentrators: BTreeSet<EntityId>,
@@ -282,6 +284,7 @@ impl Pipeline {
             listed_at: BTreeMap::new(),
             auth: BTreeMap::new(),
             radius: BTreeMap::new(),
+            radius_down: BTreeSet::new(),
             churn: BTreeMap::new(),
             history: BTreeMap::new(),
             concentrators: BTreeSet::new(),
@@ -517,8 +520,44 @@ impl Pipeline {
     }
 
     /// The RADIUS rule: the delta of `client`'s counters since its previous reading, its
-    /// failure rate, and the server's `experience` as seen from the client's device.
-    fn radius_rate(&mut self, client: &EntityId, counters: AuthCounters) -> Option<Observation> {
+    /// failure rate, and the server's `experience` as seen from the client's device (plus its
+    /// `reachability`: down from the down threshold of timed-out requests, up again below it).
+    fn radius_rate(&mut self, client: &EntityId, counters: AuthCounters) -> Vec<Observation> {
+        let Some((experience, timeout_rate)) = self.radius_experience(client, counters) else {
+            return Vec::new();
+        };
+        let at = experience.at;
+        // Down only when the server answers nothing: timeouts, not rejects (a reject is an
+        // answer).
+        let down = timeout_rate >= self.config.radius_down_threshold;
+        let was_down = if down {
+            !self.radius_down.insert(client.clone())
+        } else {
+            self.radius_down.remove(client)
+        };
+        let source = experience.source.clone();
+        let server = experience.entity.clone();
+        let mut out = vec![experience];
+        if down || was_down {
+            let state = if down {
+                ispvm_model::SignalState::Down
+            } else {
+                ispvm_model::SignalState::Up
+            };
+            let mut o = Observation::signal(at, server, Signal::Reachability, state);
+            o.source = source;
+            out.push(o);
+        }
+        out
+    }
+
+    /// The server's `experience` from `client`'s failure rate, and the share of requests that
+    /// timed out.
+    fn radius_experience(
+        &mut self,
+        client: &EntityId,
+        counters: AuthCounters,
+    ) -> Option<(Observation, f64)> {
         let (dev, addr) = radius_client_parts(client)?;
         if !self.auth.contains_key(client) && self.auth.len() >= self.config.max_radius_clients {
             return None;
@@ -529,7 +568,13 @@ impl Pipeline {
             None => None,
         };
         self.auth.insert(client.clone(), counters);
-        let rate = delta?.failure_rate()?;
+        let delta = delta?;
+        let rate = delta.failure_rate()?;
+        let timeout_rate = if delta.requests == 0 {
+            0.0
+        } else {
+            (delta.timeouts as f64 / delta.requests as f64).min(1.0)
+        };
         let server = self
             .config
             .radius_servers
@@ -551,10 +596,11 @@ impl Pipeline {
             },
         );
         let server = server?;
-        Some(
+        Some((
             Observation::signal(counters.at, server, Signal::Experience, state)
                 .with_source(concentrator.as_str()),
-        )
+            timeout_rate,
+        ))
     }
 
     /// The session tracker of a concentrator of the topology.
@@ -816,6 +862,7 @@ impl Pipeline {
         self.history.retain(|id, _| exists(id));
         self.auth.retain(|id, _| device_exists(id));
         self.radius.retain(|id, _| device_exists(id));
+        self.radius_down.retain(|id| device_exists(id));
         if let Some(at) = self.last_at {
             // Rebuilds the engine's memory of the incidents, for feedback.
             let _ = engine.evaluate(at);

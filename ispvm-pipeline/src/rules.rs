@@ -10,7 +10,7 @@
 //! | `probe.ping.loss_pct` | `experience`: up below [`PING_LOSS_DEGRADED_PCT`], degraded from it, down at 100 %; source = the `vantage` label |
 //! | `pppoe.sessions.active` | the metric itself (the engine's subscriber model reads it) |
 //! | a failed poll | `device.up` 0 ([`failed_poll_sample`]) |
-//! | RADIUS failure rate of `DEV/radius/ADDR` | `experience` of the server: degraded from [`RADIUS_FAILURE_THRESHOLD`], else up; source = `DEV` |
+//! | RADIUS failure rate of `DEV/radius/ADDR` | `experience` of the server: degraded from [`RADIUS_FAILURE_THRESHOLD`], else up; from [`RADIUS_DOWN_THRESHOLD`] when enabled (`PipelineConfig::with_radius_down_threshold`, e.g. [`RADIUS_DOWN_THRESHOLD`]) also `reachability` down once the share of timed-out requests reaches it (it answers nothing), `reachability` up again once it falls below; source = `DEV` |
 //!
 //! Every other metric, text samples and non-finite values produce nothing.
 
@@ -30,6 +30,11 @@ pub const PING_LOSS_DEGRADED_PCT: f64 = 2.0;
 /// RADIUS failure rate (rejects and timeouts over requests, 0 to 1) from which a RADIUS server
 /// is seen as `experience: degraded` by the concentrator that measured it.
 pub const RADIUS_FAILURE_THRESHOLD: f64 = 0.5;
+
+/// Share of a client's RADIUS requests that timed out (no answer at all; a reject is an
+/// answer) from which the client sees its RADIUS server as unreachable: the server's `reachability` is down from that client, so a server that
+/// times out is a failed root cause rather than a silent degradation.
+pub const RADIUS_DOWN_THRESHOLD: f64 = 0.95;
 
 /// `1`/`0` states: up from 0.5.
 fn up_down(value: f64) -> SignalState {

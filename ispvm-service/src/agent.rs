@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ispvm_collector::Target;
 use ispvm_http::{
     Actor, AgentMetrics, AuditAction, AuditEntry, Backend, BackendError, EntityView, Fault,
     FaultError, FaultKind, FaultRequest, FeedbackError, HttpOptions, IncidentFilter, Readiness,
@@ -16,9 +17,9 @@ use ispvm_http::{
 };
 use ispvm_model::{Entity, EntityId, EntityKind, TenantId, Topology, TopologyBuilder};
 use ispvm_pipeline::PipelineConfig;
-use ispvm_routeros::client::{Backoff, ClientConfig, TlsOptions};
+use ispvm_routeros::Secret;
+use ispvm_routeros::client::{ClientConfig, TlsOptions};
 use ispvm_routeros::sim::world::{self, SimWorld, WorldError, WorldOptions};
-use ispvm_routeros::{RouterOsAdapter, Secret};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::IncidentRecord;
 use ispvm_schemas::scenario::ScenarioDocument;
@@ -27,7 +28,8 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Config;
 use crate::embedded;
-use crate::tenant::{self, Target, TenantHandle, TenantSpec, TenantTasks, WindowFailure};
+use crate::polling;
+use crate::tenant::{self, TenantHandle, TenantSpec, TenantTasks, WindowFailure};
 
 /// How often the agent's retention task enforces [`RetentionPolicy::default`] on its store.
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
@@ -50,6 +52,9 @@ pub enum ServiceError {
         /// Why.
         message: String,
     },
+    /// A command-line argument or a file it names is unusable (exit 2).
+    #[error("{0}")]
+    Usage(String),
     /// The embedded world could not start (exit 1).
     #[error("the embedded world: {0}")]
     World(String),
@@ -60,9 +65,6 @@ pub enum ServiceError {
     /// Anything else at run time (exit 1).
     #[error("{0}")]
     Runtime(String),
-    /// A command-line option is invalid (exit 2).
-    #[error("{0}")]
-    Usage(String),
 }
 
 impl ServiceError {
@@ -129,14 +131,6 @@ fn tls_material() -> Result<(String, String, String), ServiceError> {
     Ok((ca_cert.pem(), cert.pem(), key.serialize_pem()))
 }
 
-fn adapter(id: &EntityId, config: ClientConfig, backoff: Option<Backoff>) -> Arc<RouterOsAdapter> {
-    let a = RouterOsAdapter::new(config).with_device_id(id.clone());
-    Arc::new(match backoff {
-        Some(b) => a.with_backoff(b),
-        None => a,
-    })
-}
-
 /// The topology of a configured tenant: its scenario file, or its routers as devices.
 fn tenant_topology(
     config: &Config,
@@ -180,32 +174,44 @@ fn tenant_topology(
 fn tenant_targets(
     config: &Config,
     t: &crate::config::TenantConfig,
+    collector: &ispvm_collector::CollectorConfig,
 ) -> Result<Vec<Target>, ServiceError> {
-    let timeout = Duration::from_secs(config.polling.timeout_seconds);
+    let tenant =
+        TenantId::new(t.id.get_ref().as_str()).map_err(|e| ServiceError::Runtime(e.to_string()))?;
     let mut out = Vec::new();
     for r in &t.routers {
         let id = eid(r.id.get_ref())?;
         let password = config
             .router_password(r)
             .map_err(|m| ServiceError::Runtime(format!("router {id}: {m}")))?;
-        let mut c = ClientConfig::new(r.host.get_ref().clone(), r.user.clone(), password)
-            .with_port(r.port())
-            .with_connect_timeout(timeout)
-            .with_login_timeout(timeout)
-            .with_command_timeout(timeout);
+        let port = r.port().to_be_bytes();
+        let mut ca_pem = Vec::new();
+        let mut c = ClientConfig::new(r.host.get_ref().clone(), r.user.clone(), password.clone())
+            .with_port(r.port());
         if r.tls {
             let mut tls = TlsOptions::new();
             if let Some(ca) = &r.ca_file {
-                let pem = std::fs::read(config.resolve(ca.get_ref()))
+                ca_pem = std::fs::read(config.resolve(ca.get_ref()))
                     .map_err(|e| ServiceError::Runtime(format!("router {id}: CA file: {e}")))?;
-                tls = tls.with_ca_pem(pem);
+                tls = tls.with_ca_pem(ca_pem.clone());
             }
             c = c.with_tls(tls);
         }
-        out.push(Target {
-            adapter: adapter(&id, c, None),
-            id,
-        });
+        let revision = polling::revision(&[
+            r.host.get_ref().as_bytes(),
+            &port,
+            r.user.as_bytes(),
+            &[u8::from(r.tls)],
+            &ca_pem,
+            password.expose(),
+        ]);
+        let adapter =
+            ispvm_collector::routeros::adapter(c, &collector.timeouts).with_device_id(id.clone());
+        out.push(
+            Target::new(tenant.clone(), id, Arc::new(adapter))
+                .with_intervals(collector.intervals)
+                .with_revision(revision),
+        );
     }
     Ok(out)
 }
@@ -215,19 +221,16 @@ fn tenant_specs(config: &Config) -> Result<Vec<TenantSpec>, ServiceError> {
     for t in &config.tenants {
         let id = TenantId::new(t.id.get_ref().as_str())
             .map_err(|e| ServiceError::Runtime(e.to_string()))?;
+        let collector = polling::collector_config(&config.polling, Some(t))
+            .map_err(|e| ServiceError::Runtime(format!("tenant {id}: polling: {e}")))?;
         let mut spec = TenantSpec::new(
             id,
             tenant_topology(config, t)?,
-            PipelineConfig::standard(),
-            tenant_targets(config, t)?,
+            PipelineConfig::standard()
+                .with_radius_down_threshold(ispvm_pipeline::rules::RADIUS_DOWN_THRESHOLD),
+            tenant_targets(config, t, &collector)?,
         );
-        spec.fast = Duration::from_secs(
-            t.fast_seconds
-                .as_ref()
-                .map_or(config.polling.fast_seconds, |f| *f.get_ref()),
-        );
-        spec.timeout = Duration::from_secs(config.polling.timeout_seconds);
-        spec.concurrency = config.polling.concurrency;
+        spec.collector = collector;
         out.push(spec);
     }
     Ok(out)
@@ -258,7 +261,8 @@ impl Agent {
     }
 
     async fn add(&self, spec: TenantSpec) -> Result<(), ServiceError> {
-        let (handle, tasks) = match &self.store {
+        let id = spec.id.clone();
+        let spawned = match &self.store {
             Some(store) => {
                 tenant::spawn_stored(
                     spec,
@@ -266,10 +270,15 @@ impl Agent {
                     self.metrics.clone(),
                     self.shutdown.subscribe(),
                 )
-                .await?
+                .await
             }
-            None => tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe()),
+            None => tenant::spawn(spec, self.metrics.clone(), self.shutdown.subscribe())
+                .map_err(tenant::SpawnError::from),
         };
+        let (handle, tasks) = spawned.map_err(|e| match e {
+            tenant::SpawnError::Store(e) => ServiceError::Store(e),
+            other => ServiceError::Runtime(format!("tenant {id}: {other}")),
+        })?;
         if let Ok(mut t) = self.tenants.write() {
             t.insert(handle.id().clone(), handle);
         }
@@ -320,35 +329,41 @@ impl Agent {
         let topology = embedded::topology().map_err(|e| ServiceError::World(e.to_string()))?;
         let pipeline =
             embedded::pipeline_config().map_err(|e| ServiceError::World(e.to_string()))?;
-        let timeout = fast.min(Duration::from_secs(3));
+        let tenant =
+            TenantId::new(embedded::TENANT).map_err(|e| ServiceError::World(e.to_string()))?;
+        let collector = polling::embedded_config(fast);
         let mut targets = Vec::new();
+        let mut routers = Vec::new();
         for r in &embedded::ROUTERS {
             let id = eid(r.id)?;
             let Some(addr) = world.addr(r.id).await else {
                 continue;
             };
             let mut c =
-                ClientConfig::new("127.0.0.1", embedded::USER, Secret::new(embedded::PASSWORD))
-                    .with_connect_timeout(timeout)
-                    .with_login_timeout(timeout)
-                    .with_command_timeout(timeout);
+                ClientConfig::new("127.0.0.1", embedded::USER, Secret::new(embedded::PASSWORD));
             c = match addr.api_ssl {
                 Some(t) => c
                     .with_port(t.port())
                     .with_tls(TlsOptions::new().with_ca_pem(ca.clone())),
                 None => c.with_port(addr.api.port()),
             };
-            // Reconnect at the next round: a repaired router shows at once.
-            targets.push(Target {
-                adapter: adapter(&id, c, Some(Backoff::new(Duration::ZERO, Duration::ZERO))),
-                id,
-            });
+            let adapter = ispvm_collector::routeros::adapter(c, &collector.timeouts)
+                .with_device_id(id.clone());
+            targets.push(Target::new(tenant.clone(), id.clone(), Arc::new(adapter)));
+            routers.push(id);
         }
-        let tenant =
-            TenantId::new(embedded::TENANT).map_err(|e| ServiceError::World(e.to_string()))?;
+        let probe = polling::WorldProbe::new(world.clone(), routers)
+            .target(
+                tenant.clone(),
+                collector
+                    .intervals
+                    .get(ispvm_model::Tier::Fast)
+                    .unwrap_or(fast),
+            )
+            .map_err(|e| ServiceError::World(e.to_string()))?;
+        targets.push(probe);
         let mut spec = TenantSpec::new(tenant, topology, pipeline, targets);
-        spec.fast = fast;
-        spec.timeout = timeout;
+        spec.collector = collector;
         spec.world = Some(world.clone());
         let agent = Arc::new(Self::new(
             Some(world),

@@ -93,6 +93,9 @@ pub struct Config {
     /// Polling defaults for every tenant.
     #[serde(default)]
     pub polling: Polling,
+    /// HTTPS for the listener (`cert_file`, `key_file`); `--tls-cert`/`--tls-key` override it.
+    #[serde(default)]
+    pub tls: Option<ListenerTls>,
     /// Outputs (notification sinks).
     #[serde(default)]
     pub outputs: Outputs,
@@ -116,7 +119,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// Polling intervals, in seconds.
+/// Polling: tier intervals, jitter, backoff, timeouts and concurrency, in seconds (the
+/// settings of `ispvm_collector::CollectorConfig`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -124,9 +128,29 @@ pub struct Polling {
     /// Fast tier interval (reachability, interfaces, sessions), 1 to 3600 s.
     #[serde(default = "default_fast")]
     pub fast_seconds: u64,
-    /// Connect, login and command timeout of one poll, 1 to 300 s.
+    /// Medium tier interval (CPU, memory, counters, RADIUS), 1 to 86400 s (default 120).
+    #[serde(default = "default_medium")]
+    pub medium_seconds: u64,
+    /// Slow tier interval (uptime, identity), 1 to 86400 s (default 600).
+    #[serde(default = "default_slow")]
+    pub slow_seconds: u64,
+    /// Connect, login and command timeout, 1 to 300 s.
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
+    /// Deadline of one whole poll (every command of one tier), at least `timeout_seconds`
+    /// and at most 600 s (default 60).
+    #[serde(default = "default_poll_timeout")]
+    pub poll_timeout_seconds: u64,
+    /// Jitter of every interval in percent, 0 to 50 (default 15).
+    #[serde(default = "default_jitter")]
+    pub jitter_percent: u8,
+    /// First delay after a failed poll, in seconds (default 5); it doubles with every failure
+    /// in a row up to `backoff_max_seconds` (default 120).
+    #[serde(default = "default_backoff_base")]
+    pub backoff_base_seconds: u64,
+    /// Cap of the delay after failures, at least `backoff_base_seconds`, at most 3600.
+    #[serde(default = "default_backoff_max")]
+    pub backoff_max_seconds: u64,
     /// Routers polled at once per tenant, at least 1.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -135,8 +159,26 @@ pub struct Polling {
 fn default_fast() -> u64 {
     DEFAULT_FAST_SECONDS
 }
+fn default_medium() -> u64 {
+    120
+}
+fn default_slow() -> u64 {
+    600
+}
 fn default_timeout() -> u64 {
     5
+}
+fn default_poll_timeout() -> u64 {
+    60
+}
+fn default_jitter() -> u8 {
+    15
+}
+fn default_backoff_base() -> u64 {
+    5
+}
+fn default_backoff_max() -> u64 {
+    120
 }
 fn default_concurrency() -> usize {
     64
@@ -146,10 +188,27 @@ impl Default for Polling {
     fn default() -> Self {
         Self {
             fast_seconds: default_fast(),
+            medium_seconds: default_medium(),
+            slow_seconds: default_slow(),
             timeout_seconds: default_timeout(),
+            poll_timeout_seconds: default_poll_timeout(),
+            jitter_percent: default_jitter(),
+            backoff_base_seconds: default_backoff_base(),
+            backoff_max_seconds: default_backoff_max(),
             concurrency: default_concurrency(),
         }
     }
+}
+
+/// The listener's certificate and key (PEM files); with them the agent serves HTTPS only.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ListenerTls {
+    /// Certificate chain (PEM), the server's certificate first.
+    pub cert_file: Spanned<PathBuf>,
+    /// Private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Spanned<PathBuf>,
 }
 
 /// Notification outputs.
@@ -176,6 +235,12 @@ pub struct TenantConfig {
     /// Fast-tier interval override for this tenant, in seconds.
     #[serde(default)]
     pub fast_seconds: Option<Spanned<u64>>,
+    /// Medium-tier interval override for this tenant, in seconds.
+    #[serde(default)]
+    pub medium_seconds: Option<Spanned<u64>>,
+    /// Slow-tier interval override for this tenant, in seconds.
+    #[serde(default)]
+    pub slow_seconds: Option<Spanned<u64>>,
     /// The routers polled.
     #[serde(default)]
     pub routers: Vec<RouterConfig>,
@@ -402,14 +467,38 @@ impl Config {
         }
         let p = &self.polling;
         if !(1..=3600).contains(&p.fast_seconds)
+            || !(1..=86_400).contains(&p.medium_seconds)
+            || !(1..=86_400).contains(&p.slow_seconds)
             || !(1..=300).contains(&p.timeout_seconds)
+            || !(p.timeout_seconds..=600).contains(&p.poll_timeout_seconds)
+            || p.jitter_percent > 50
+            || !(1..=3600).contains(&p.backoff_base_seconds)
+            || !(p.backoff_base_seconds..=3600).contains(&p.backoff_max_seconds)
             || p.concurrency == 0
         {
             return Err(c.err(
                 &(0..0),
                 "polling".into(),
-                "fast_seconds 1-3600, timeout_seconds 1-300, concurrency >= 1",
+                "fast_seconds 1-3600, medium_seconds and slow_seconds 1-86400, timeout_seconds 1-300, poll_timeout_seconds timeout_seconds-600, jitter_percent 0-50, backoff_base_seconds 1-3600, backoff_max_seconds backoff_base_seconds-3600, concurrency >= 1",
             ));
+        }
+        if let Some(tls) = &self.tls {
+            for (f, k) in [
+                (&tls.cert_file, "tls.cert_file"),
+                (&tls.key_file, "tls.key_file"),
+            ] {
+                let path = resolve(&self.base_dir_for(c.file), f.get_ref());
+                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                    c.err(
+                        &f.span(),
+                        k.into(),
+                        format!("cannot read {}: {}", path.display(), e.kind()),
+                    )
+                })?;
+                if !pem.contains("-----BEGIN ") {
+                    return Err(c.err(&f.span(), k.into(), "no PEM block in the file"));
+                }
+            }
         }
         for (i, url) in self.outputs.alertmanager.iter().enumerate() {
             let u = url.get_ref();
@@ -439,6 +528,16 @@ impl Config {
             if let Some(f) = &t.fast_seconds {
                 if !(1..=3600).contains(f.get_ref()) {
                     return Err(c.err(&f.span(), key("fast_seconds"), "1 to 3600 seconds"));
+                }
+            }
+            for (f, k) in [
+                (&t.medium_seconds, "medium_seconds"),
+                (&t.slow_seconds, "slow_seconds"),
+            ] {
+                if let Some(f) = f {
+                    if !(1..=86_400).contains(f.get_ref()) {
+                        return Err(c.err(&f.span(), key(k), "1 to 86400 seconds"));
+                    }
                 }
             }
             if let Some(topo) = &t.topology {

@@ -348,12 +348,15 @@ pub fn topology() -> Result<Topology, EmbeddedError> {
 }
 
 /// The pipeline configuration of the embedded ISP: the standard preset, radius1's address,
-/// the transits' BGP sessions and every link port aliased to its link entity.
+/// the transits' BGP sessions, every link port aliased to its link entity, and a RADIUS server
+/// that answers nothing is down ([`ispvm_pipeline::rules::RADIUS_DOWN_THRESHOLD`]).
 ///
 /// # Errors
 /// [`EmbeddedError::Id`] if an embedded id were invalid (it is not).
 pub fn pipeline_config() -> Result<PipelineConfig, EmbeddedError> {
-    let mut config = PipelineConfig::standard().with_radius_server(RADIUS_ADDRESS, id(RADIUS_ID)?);
+    let mut config = PipelineConfig::standard()
+        .with_radius_server(RADIUS_ADDRESS, id(RADIUS_ID)?)
+        .with_radius_down_threshold(ispvm_pipeline::rules::RADIUS_DOWN_THRESHOLD);
     for (transit, core, address, _) in TRANSITS {
         config = config.with_alias(format!("{core}/bgp/{address}"), id(transit)?);
     }

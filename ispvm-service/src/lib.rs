@@ -2,13 +2,15 @@
 //!
 //! What the `ispvm-agent` binary runs, for embedders that want the same service in their own
 //! process: a configuration file ([`config`]), one task per tenant owning its
-//! [`ispvm_pipeline::Pipeline`] fed by a poller ([`tenant`]), the [`ispvm_http::Backend`]
+//! [`ispvm_pipeline::Pipeline`] fed by an [`ispvm_collector::Collector`] ([`tenant`],
+//! [`polling`]), the [`ispvm_http::Backend`]
 //! over them ([`Agent`]), reload on SIGHUP, graceful shutdown, and the embedded simulated ISP
 //! ([`embedded`]) that runs when no configuration is given.
 //!
 //! ```text
 //! routers (RouterOS API / API-SSL)       embedded: SimWorld (ispvm-routeros sim::world)
-//!        │ poller task per tenant (fast tier, jitter, timeout, bounded concurrency)
+//!        │ ispvm-collector per tenant (fast/medium/slow tiers, jitter, backoff, timeouts,
+//!        │ bounded concurrency, one connection per router; embedded: the agent's pings)
 //!        ▼
 //! tenant task: Pipeline (ingest, poll_failed, snapshot) ─ incidents, windows, audit
 //!        │ ─ persist: ispvm-store (SQLite in the data dir, or PostgreSQL) ─ survives restarts
@@ -37,11 +39,12 @@ mod agent;
 pub mod config;
 pub mod embedded;
 pub mod persist;
+pub mod polling;
 mod run;
 pub mod tenant;
 
 pub use agent::{Agent, FAULT_MAINTENANCE, RETENTION_INTERVAL, ServiceError};
-pub use run::{DEFAULT_DATA_DIR, RunOptions, run};
+pub use run::{DEFAULT_DATA_DIR, RunOptions, listener_tls, run};
 
 /// The crate README, compiled as documentation so its example builds.
 #[doc = include_str!("../README.md")]

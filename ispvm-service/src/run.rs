@@ -28,6 +28,9 @@ pub struct RunOptions {
     /// Database URL (`--database`), used instead of the data directory; `None` takes the
     /// file's `database`. Never logged.
     pub database: Option<String>,
+    /// Certificate chain and private key (PEM files) of the listener; `None` takes the
+    /// file's `[tls]`, else plain HTTP.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for RunOptions {
@@ -38,6 +41,7 @@ impl Default for RunOptions {
             embedded_fast: Duration::from_secs(5),
             data_dir: None,
             database: None,
+            tls: None,
         }
     }
 }
@@ -66,6 +70,38 @@ impl RunOptions {
         self.database = url;
         self
     }
+
+    /// Serves HTTPS with this certificate chain and key (PEM files; `--tls-cert`, `--tls-key`).
+    #[must_use]
+    pub fn with_tls(mut self, cert_file: PathBuf, key_file: PathBuf) -> Self {
+        self.tls = Some((cert_file, key_file));
+        self
+    }
+}
+
+/// The listener's TLS configuration from a certificate chain and a key file (PEM).
+///
+/// # Errors
+/// [`ServiceError::Usage`] naming the file that cannot be read or the pair rustls refuses
+/// (never any key material).
+pub fn listener_tls(cert: &Path, key: &Path) -> Result<ispvm_http::TlsConfig, ServiceError> {
+    let read = |p: &Path, what: &str| {
+        std::fs::read(p).map_err(|e| {
+            ServiceError::Usage(format!(
+                "TLS {what} {}: cannot read: {}",
+                p.display(),
+                e.kind()
+            ))
+        })
+    };
+    let (c, k) = (read(cert, "certificate")?, read(key, "key")?);
+    ispvm_http::TlsConfig::from_pem(&c, &k).map_err(|e| {
+        ServiceError::Usage(format!(
+            "TLS certificate {} and key {}: {e}",
+            cert.display(),
+            key.display()
+        ))
+    })
 }
 
 /// Opens the store named by the options and the file: `--database`, else the file's
@@ -126,33 +162,40 @@ async fn open_store(
 
 /// Opens the store (see [`RunOptions::data_dir`]), starts the agent with the state it holds
 /// and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration. Prints
-/// `listening on http://ADDR` on standard output once the listener is bound.
+/// `listening on http://ADDR` (`https://` with TLS) on standard output once the listener is
+/// bound.
 ///
 /// # Errors
 /// [`ServiceError`]: [`ServiceError::is_usage`] for configuration faults (exit 2), others
 /// at run time (exit 1: the port is taken, the world cannot start, the store cannot be
 /// opened or holds a schema newer than this program).
 pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
-    let (agent, file_listen) = match &options.config {
+    let (file_listen, file_tls, config) = match &options.config {
         Some(path) => {
             let config = crate::config::Config::load(path)?;
             let listen = config
                 .listen
                 .as_ref()
                 .and_then(|l| l.get_ref().parse::<SocketAddr>().ok());
-            let store = open_store(&options, Some(&config)).await?;
-            (
-                Agent::start_from_config_stored(path, Some(store)).await?,
-                listen,
-            )
+            let tls = config.tls.as_ref().map(|t| {
+                (
+                    config.resolve(t.cert_file.get_ref()),
+                    config.resolve(t.key_file.get_ref()),
+                )
+            });
+            (listen, tls, Some(config))
         }
-        None => {
-            let store = open_store(&options, None).await?;
-            (
-                Agent::start_embedded_stored(options.embedded_fast, Some(store)).await?,
-                None,
-            )
-        }
+        None => (None, None, None),
+    };
+    // TLS first: a bad certificate is refused before anything starts.
+    let tls = match options.tls.as_ref().or(file_tls.as_ref()) {
+        Some((cert, key)) => Some(listener_tls(cert, key)?),
+        None => None,
+    };
+    let store = open_store(&options, config.as_ref()).await?;
+    let agent = match &options.config {
+        Some(path) => Agent::start_from_config_stored(path, Some(store)).await?,
+        None => Agent::start_embedded_stored(options.embedded_fast, Some(store)).await?,
     };
     let listen = options
         .listen
@@ -170,12 +213,14 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let local = listener
         .local_addr()
         .map_err(|e| ServiceError::Runtime(e.to_string()))?;
-    let router = ispvm_http::router(agent.clone(), agent.http_options(local));
-    println!("listening on http://{local}");
-    tracing::info!(%local, "serving");
+    let http = agent.http_options(local).with_secure_cookies(tls.is_some());
+    let router = ispvm_http::router(agent.clone(), http);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{local}");
+    tracing::info!(%local, tls = tls.is_some(), "serving");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let signals = tokio::spawn(signal_loop(agent.clone(), stop_tx));
-    let served = ispvm_http::serve(listener, router, None, async move {
+    let served = ispvm_http::serve(listener, router, tls, async move {
         let _ = stop_rx.await;
     })
     .await;

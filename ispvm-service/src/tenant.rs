@@ -1,12 +1,14 @@
-//! One tenant: a task that owns its [`Pipeline`] (pure steps, thin actor) and a poller task
-//! that feeds it.
+//! One tenant: a task that owns its [`Pipeline`] (pure steps, thin actor) and an
+//! [`ispvm_collector::Collector`] that feeds it (see [`crate::polling`]).
 //!
 //! ```text
-//! poller task ── every fast interval (jittered ±10 %): poll every router (bounded concurrency,
-//!   │            timeout), ping the simulated world's routers ──> Command::Round
+//! Collector (tiers, jitter, backoff, concurrency, deadline; one connection per router)
+//!   │  PollReport per poll (and the embedded world's pings)
 //!   ▼
-//! tenant task (owns Pipeline, incident records, windows) ── after each round, and at least
-//!   │  every fast interval: snapshot(now) ──> watch<TenantView> (latest), broadcast (changed)
+//! tenant task (owns Pipeline, incident records, windows) ── once every router reported (or
+//!   │  after one fast interval plus the poll deadline), then whenever reports arrived (at
+//!   │  most every `settle`), and at least every fast interval: snapshot(now)
+//!   │  ──> watch<TenantView> (latest), broadcast (changed)
 //!   ▼
 //! TenantHandle: commands (feedback, windows, reload, shutdown) and lock-free reads
 //! ```
@@ -16,13 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
-use ispvm_http::{AgentMetrics, AuditEntry, PollResult, Window, WindowKind, WindowRequest};
-use ispvm_model::{
-    AdapterError, Collection, DeviceAdapter, EntityId, EntityKind, MaintenanceWindow, Sample,
-    SampleValue, TenantId, Topology,
+use ispvm_collector::{
+    CancellationToken, Collector, CollectorConfig, PollReport, SyncSummary, Target, TargetKey,
+    TargetStats,
 };
-use ispvm_pipeline::{Pipeline, PipelineConfig, PollFailure};
+use ispvm_http::{AgentMetrics, AuditEntry, Window, WindowKind, WindowRequest};
+use ispvm_model::{EntityId, MaintenanceWindow, TenantId, Tier, Topology};
+use ispvm_pipeline::{Pipeline, PipelineConfig};
 use ispvm_routeros::sim::world::SimWorld;
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::{
@@ -38,23 +40,6 @@ pub const AUDIT_LIMIT: usize = 10_000;
 /// Most closed incidents kept in memory per tenant.
 pub const CLOSED_LIMIT: usize = 5_000;
 
-/// A router the poller polls.
-#[derive(Clone)]
-pub struct Target {
-    /// Its entity id.
-    pub id: EntityId,
-    /// Its adapter (one long-lived connection, reused across polls).
-    pub adapter: Arc<dyn DeviceAdapter>,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Everything a tenant task starts from.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -65,20 +50,16 @@ pub struct TenantSpec {
     pub topology: Arc<Topology>,
     /// Its pipeline configuration.
     pub pipeline: PipelineConfig,
-    /// The routers polled.
+    /// The collector's targets: the routers (and, for the embedded world, the ping probe).
     pub targets: Vec<Target>,
-    /// Fast-tier interval.
-    pub fast: Duration,
-    /// Timeout of one router's poll.
-    pub timeout: Duration,
-    /// Routers polled at once.
-    pub concurrency: usize,
+    /// The collector's settings (its fast interval also paces evaluations).
+    pub collector: CollectorConfig,
     /// The simulated world, for the embedded tenant.
     pub world: Option<SimWorld>,
 }
 
 impl TenantSpec {
-    /// A spec with the given parts, fast tier 30 s, timeout 5 s, 64 at once, no world.
+    /// A spec with the given parts, the collector's default settings, no world.
     #[must_use]
     pub fn new(
         id: TenantId,
@@ -91,9 +72,7 @@ impl TenantSpec {
             topology: Arc::new(topology),
             pipeline,
             targets,
-            fast: Duration::from_secs(30),
-            timeout: Duration::from_secs(5),
-            concurrency: 64,
+            collector: CollectorConfig::default(),
             world: None,
         }
     }
@@ -110,14 +89,6 @@ pub struct TenantView {
     pub incidents: Arc<Vec<IncidentRecord>>,
     /// The topology it was made with.
     pub topology: Arc<Topology>,
-}
-
-/// One poll round's results.
-#[derive(Debug)]
-struct Round {
-    at: DateTime<Utc>,
-    polls: Vec<(EntityId, Result<Collection, AdapterError>, Duration)>,
-    pings: Vec<(EntityId, bool)>,
 }
 
 /// Why a feedback was refused.
@@ -140,7 +111,6 @@ pub(crate) enum WindowFailure {
 }
 
 enum Command {
-    Round(Round),
     Feedback {
         incident: String,
         cause: EntityId,
@@ -166,7 +136,6 @@ enum Command {
     Reload {
         topology: Arc<Topology>,
         pipeline: Box<PipelineConfig>,
-        targets: Vec<Target>,
         reply: oneshot::Sender<String>,
     },
 }
@@ -181,7 +150,7 @@ pub struct TenantHandle {
     audit: Arc<Mutex<VecDeque<AuditEntry>>>,
     store: Option<Store>,
     world: Option<SimWorld>,
-    targets: watch::Sender<Vec<Target>>,
+    collector: Collector,
 }
 
 impl std::fmt::Debug for TenantHandle {
@@ -200,7 +169,8 @@ pub struct TenantTasks {
 }
 
 impl TenantTasks {
-    /// Waits until both tasks ended (after the shutdown signal).
+    /// Waits until both tasks ended (after the shutdown signal; the collector's in-flight
+    /// polls are cancelled).
     pub async fn join(self) {
         let _ = self.poller.await;
         let _ = self.actor.await;
@@ -230,6 +200,11 @@ impl TenantHandle {
     pub async fn changed(&self) -> Result<(), watch::error::RecvError> {
         let mut rx = self.latest.clone();
         rx.changed().await
+    }
+    /// The poll statistics of every collector target, sorted by key.
+    #[must_use]
+    pub fn poll_stats(&self) -> Vec<(TargetKey, TargetStats)> {
+        self.collector.all_stats()
     }
     /// The simulated world, for the embedded tenant.
     #[must_use]
@@ -342,38 +317,72 @@ impl TenantHandle {
         rx.await.ok()
     }
 
-    /// Replaces topology, pipeline configuration and routers, keeping engine state and
-    /// incident ids; returns a one-line summary.
+    /// Replaces topology, pipeline configuration and routers ([`Collector::sync`]: unchanged
+    /// routers keep their schedule and connection), keeping engine state and incident ids;
+    /// returns a one-line summary.
     pub async fn reload(
         &self,
         topology: Arc<Topology>,
         pipeline: PipelineConfig,
         targets: Vec<Target>,
     ) -> Option<String> {
+        let polls = match self.collector.sync(targets) {
+            Ok(SyncSummary {
+                added,
+                replaced,
+                removed,
+                unchanged,
+                ..
+            }) => format!(
+                "routers: {added} added, {replaced} changed, {removed} removed, {unchanged} unchanged"
+            ),
+            Err(e) => format!("routers kept: {e}"),
+        };
         let (reply, rx) = oneshot::channel();
-        self.targets.send_replace(targets.clone());
         self.commands
             .send(Command::Reload {
                 topology,
                 pipeline: Box::new(pipeline),
-                targets,
                 reply,
             })
             .await
             .ok()?;
-        rx.await.ok()
+        rx.await.ok().map(|s| format!("{s}; {polls}"))
     }
 }
 
-/// Starts a tenant's actor and poller; both stop when `shutdown` turns true (an in-flight
-/// poll round is cancelled, the last state stays readable through the handle).
-#[must_use]
+/// Starts a tenant's actor and its collector; both stop when `shutdown` turns true (in-flight
+/// polls are cancelled, the last state stays readable through the handle).
+///
+/// # Errors
+/// [`ispvm_collector::ConfigError`] when the collector refuses its settings or a target's
+/// intervals.
 pub fn spawn(
     spec: TenantSpec,
     metrics: Arc<AgentMetrics>,
     shutdown: watch::Receiver<bool>,
-) -> (TenantHandle, TenantTasks) {
+) -> Result<(TenantHandle, TenantTasks), ispvm_collector::ConfigError> {
     spawn_with(spec, metrics, shutdown, None)
+}
+
+/// Why a tenant's tasks could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The collector refused the polling settings or a target.
+    #[error("polling: {0}")]
+    Polling(#[from] ispvm_collector::ConfigError),
+    /// The tenant's stored state could not be read.
+    #[error("store: {0}")]
+    Store(#[from] ispvm_store::StoreError),
+}
+
+/// The fast-tier interval of a tenant's polling (30 s when the tier is off).
+fn fast_interval(spec: &TenantSpec) -> Duration {
+    spec.collector
+        .intervals
+        .get(Tier::Fast)
+        .unwrap_or(Duration::from_secs(30))
 }
 
 /// Like [`spawn`], keeping the tenant's state in `store`: the state it holds for the tenant
@@ -381,21 +390,22 @@ pub fn spawn(
 /// tasks start, and every evaluation, feedback, window and audit entry is written there.
 ///
 /// # Errors
-/// The store's error when the state cannot be read.
+/// [`SpawnError::Store`] when the state cannot be read, [`SpawnError::Polling`] when the
+/// collector refuses the settings.
 pub async fn spawn_stored(
     spec: TenantSpec,
     store: Store,
     metrics: Arc<AgentMetrics>,
     shutdown: watch::Receiver<bool>,
-) -> Result<(TenantHandle, TenantTasks), ispvm_store::StoreError> {
-    let (p, restored) =
-        Persist::load(store.clone(), spec.id.clone(), spec.fast, Utc::now()).await?;
+) -> Result<(TenantHandle, TenantTasks), SpawnError> {
+    let fast = fast_interval(&spec);
+    let (p, restored) = Persist::load(store.clone(), spec.id.clone(), fast, Utc::now()).await?;
     Ok(spawn_with(
         spec,
         metrics,
         shutdown,
         Some((store, p, restored)),
-    ))
+    )?)
 }
 
 fn spawn_with(
@@ -403,38 +413,38 @@ fn spawn_with(
     metrics: Arc<AgentMetrics>,
     shutdown: watch::Receiver<bool>,
     stored: Option<(Store, Persist, Restored)>,
-) -> (TenantHandle, TenantTasks) {
+) -> Result<(TenantHandle, TenantTasks), ispvm_collector::ConfigError> {
     let (store, persist, restored) = match stored {
         Some((s, p, r)) => (Some(s), Some(p), Some(r)),
         None => (None, None, None),
     };
     let (commands, rx) = mpsc::channel(64);
+    let (reports_tx, reports_rx) = mpsc::channel::<PollReport>(1024);
     let (latest_tx, latest) = watch::channel(None);
     let (changes, _) = broadcast::channel(16);
-    let (targets_tx, targets_rx) = watch::channel(spec.targets.clone());
+    let fast = fast_interval(&spec);
+    let first_deadline = fast + spec.collector.poll_timeout;
+    let collector = Collector::new(spec.collector, reports_tx)?;
+    let routers: Vec<EntityId> = spec
+        .targets
+        .iter()
+        .map(|t| t.key().target.clone())
+        .filter(|t| t.as_str() != crate::polling::PROBE_TARGET)
+        .collect();
+    collector.sync(spec.targets)?;
     let handle = TenantHandle {
         id: spec.id.clone(),
-        commands: commands.clone(),
+        commands,
         latest,
         changes: changes.clone(),
         audit: Arc::new(Mutex::new(VecDeque::new())),
         store,
         world: spec.world.clone(),
-        targets: targets_tx,
+        collector: collector.clone(),
     };
-    let poller = tokio::spawn(poll_loop(
-        spec.id.clone(),
-        targets_rx,
-        spec.world.clone(),
-        spec.fast,
-        spec.timeout,
-        spec.concurrency.max(1),
-        commands,
-        metrics.clone(),
-        shutdown.clone(),
-    ));
+    let poller = tokio::spawn(run_collector(collector, shutdown.clone()));
     let mut actor = Actor {
-        id: spec.id,
+        id: spec.id.clone(),
         pipeline: Pipeline::new(spec.topology.clone(), spec.pipeline),
         topology: spec.topology,
         records: BTreeMap::new(),
@@ -442,105 +452,39 @@ fn spawn_with(
         next_window: 1,
         latest: latest_tx,
         changes,
+        reports: crate::polling::Reports::new(spec.id, metrics.clone(), routers),
         metrics,
         persist,
     };
     if let Some(r) = restored {
         actor.restore(r);
     }
-    let actor = tokio::spawn(actor.run(rx, spec.fast, shutdown));
-    (handle, TenantTasks { actor, poller })
+    let actor = tokio::spawn(actor.run(rx, reports_rx, fast, first_deadline, shutdown));
+    Ok((handle, TenantTasks { actor, poller }))
 }
 
-fn jittered(fast: Duration) -> Duration {
-    let f: f64 = 0.9 + rand::random::<f64>() * 0.2;
-    fast.mul_f64(f)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn poll_loop(
-    tenant: TenantId,
-    targets: watch::Receiver<Vec<Target>>,
-    world: Option<SimWorld>,
-    fast: Duration,
-    timeout: Duration,
-    concurrency: usize,
-    commands: mpsc::Sender<Command>,
-    metrics: Arc<AgentMetrics>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    // Spread the first round over a tenth of the interval: no thundering herd at start.
-    let mut wait = fast.mul_f64(rand::random::<f64>() * 0.1);
+/// Runs the collector until `shutdown` turns true (or its sender is gone), then cancels it
+/// and waits for its workers.
+async fn run_collector(collector: Collector, mut shutdown: watch::Receiver<bool>) {
+    let cancel = CancellationToken::new();
+    let run = collector.run(cancel.clone());
+    tokio::pin!(run);
     loop {
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            _ = shutdown.changed() => return,
-        }
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        let list = targets.borrow().clone();
-        let round = tokio::select! {
-            r = poll_round(&list, world.as_ref(), timeout, concurrency) => r,
-            _ = shutdown.changed() => return,
-        };
-        for (_, outcome, took) in &round.polls {
-            let result = match outcome {
-                Ok(_) => PollResult::Ok,
-                Err(AdapterError::Timeout { .. }) => PollResult::Timeout,
-                Err(_) => PollResult::Error,
-            };
-            metrics.observe_poll(&tenant, result, *took);
-        }
-        if commands.send(Command::Round(round)).await.is_err() {
-            return;
-        }
-        wait = jittered(fast);
-    }
-}
-
-async fn poll_round(
-    targets: &[Target],
-    world: Option<&SimWorld>,
-    timeout: Duration,
-    concurrency: usize,
-) -> Round {
-    let polls = futures::stream::iter(targets.iter().cloned())
-        .map(|t| async move {
-            let started = Instant::now();
-            let outcome = match tokio::time::timeout(timeout, t.adapter.collect()).await {
-                Ok(o) => o,
-                Err(_) => Err(AdapterError::Timeout {
-                    device: t.id.to_string(),
-                    operation: "poll".to_owned(),
-                }),
-            };
-            (t.id, outcome, started.elapsed())
-        })
-        .buffer_unordered(concurrency)
-        .collect::<Vec<_>>()
-        .await;
-    let mut pings = Vec::new();
-    if let Some(w) = world {
-        for t in targets {
-            pings.push((t.id.clone(), w.ping(t.id.as_str()).await));
+        tokio::select! {
+            r = &mut run => {
+                if let Err(e) = r {
+                    tracing::error!(error = %e, "the collector did not run");
+                }
+                return;
+            }
+            c = shutdown.changed() => if c.is_err() { break },
         }
     }
-    Round {
-        at: Utc::now(),
-        polls,
-        pings,
-    }
-}
-
-fn failure_kind(e: &AdapterError) -> PollFailure {
-    match e {
-        AdapterError::Timeout { .. } => PollFailure::Timeout,
-        AdapterError::Unreachable { .. } => PollFailure::Refused,
-        AdapterError::Authentication { .. } => PollFailure::Login,
-        AdapterError::Protocol { .. } => PollFailure::Protocol,
-        _ => PollFailure::Other,
-    }
+    cancel.cancel();
+    let _ = run.await;
 }
 
 struct Actor {
@@ -552,6 +496,7 @@ struct Actor {
     next_window: u64,
     latest: watch::Sender<Option<TenantView>>,
     changes: broadcast::Sender<Arc<AnalysisDocument>>,
+    reports: crate::polling::Reports,
     metrics: Arc<AgentMetrics>,
     persist: Option<Persist>,
 }
@@ -575,20 +520,46 @@ impl Actor {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
+        mut reports: mpsc::Receiver<PollReport>,
         fast: Duration,
+        first_deadline: Duration,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        let first_by = tokio::time::Instant::now() + first_deadline;
         let mut every = tokio::time::interval(fast);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         every.tick().await;
+        // Reports are batched: one evaluation per `settle` at most.
+        let settle = (fast / 5).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let mut settle_tick = tokio::time::interval(settle);
+        settle_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut dirty = false;
         loop {
             tokio::select! {
                 c = commands.recv() => match c {
                     Some(c) => self.handle(c).await,
                     None => break,
                 },
+                r = reports.recv() => match r {
+                    Some(r) => {
+                        dirty |= self.reports.apply(&mut self.pipeline, &r);
+                        // The first evaluation once every router was heard of.
+                        if self.latest.borrow().is_none() && self.reports.all_heard() {
+                            self.evaluate(Utc::now()).await;
+                            dirty = false;
+                        }
+                    }
+                    None => break,
+                },
+                _ = settle_tick.tick() => {
+                    let first = self.latest.borrow().is_none();
+                    if (dirty && !first) || (first && tokio::time::Instant::now() >= first_by) {
+                        self.evaluate(Utc::now()).await;
+                        dirty = false;
+                    }
+                }
                 _ = every.tick() => {
-                    // At least one evaluation per fast interval, rounds or not.
+                    // At least one evaluation per fast interval, reports or not.
                     if self.latest.borrow().as_ref().is_some_and(|v| {
                         (Utc::now() - v.analysis.evaluated_at).to_std().unwrap_or_default() >= fast
                     }) {
@@ -603,10 +574,6 @@ impl Actor {
 
     async fn handle(&mut self, c: Command) {
         match c {
-            Command::Round(round) => {
-                self.ingest(&round);
-                self.evaluate(round.at).await;
-            }
             Command::Feedback {
                 incident,
                 cause,
@@ -703,10 +670,9 @@ impl Actor {
             Command::Reload {
                 topology,
                 pipeline,
-                targets,
                 reply,
             } => {
-                let _ = (pipeline, targets);
+                let _ = pipeline;
                 let change = self.pipeline.replace_topology(topology.clone());
                 self.topology = topology;
                 self.windows.retain(|w| {
@@ -836,36 +802,6 @@ impl Actor {
         if let Err(e) = self.pipeline.set_maintenance(&windows) {
             tracing::warn!(tenant = %self.id, error = %e, "maintenance windows refused");
         }
-    }
-
-    fn ingest(&mut self, round: &Round) {
-        let mut samples: Vec<Sample> = Vec::new();
-        for (device, outcome, _) in &round.polls {
-            match outcome {
-                Ok(c) => samples.extend(c.samples.iter().cloned()),
-                Err(e) => {
-                    if let Err(err) = self.pipeline.poll_failed(device, round.at, failure_kind(e)) {
-                        tracing::debug!(tenant = %self.id, %device, error = %err, "failed poll of an unknown device");
-                    }
-                }
-            }
-        }
-        for (device, answers) in &round.pings {
-            let loss = if *answers { 0.0 } else { 100.0 };
-            let mut s = Sample::new(
-                round.at,
-                ispvm_model::names::PROBE_PING_LOSS_PCT,
-                EntityKind::Device,
-                device.clone(),
-                SampleValue::Num(loss),
-                "%",
-                "agent_ping",
-            );
-            s.labels.insert("vantage".into(), "agent".into());
-            samples.push(s);
-        }
-        let stats = self.pipeline.ingest_samples(&samples);
-        tracing::trace!(tenant = %self.id, ?stats, "round ingested");
     }
 
     async fn evaluate(&mut self, at: DateTime<Utc>) {

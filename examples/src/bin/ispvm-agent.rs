@@ -3,7 +3,7 @@
 //! ```text
 //! ispvm-agent [--config FILE] [--listen ADDR] [--data-dir DIR] [--database URL]
 //!             [--role all|collector|analyzer] [--bus nats://HOST:PORT] [--alertmanager URL]...
-//!             [--log-format text|json]
+//!             [--tls-cert FILE --tls-key FILE] [--log-format text|json]
 //! ispvm-agent check-config FILE
 //! ```
 //! With no `--config`, the embedded simulated ISP (tenant `demo-isp`, fast tier every 5 s) is
@@ -50,6 +50,12 @@ struct Args {
     /// Alertmanager base URL, repeatable (not available yet).
     #[arg(long)]
     alertmanager: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM; needs --tls-key; overrides the file's [tls]).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Log line format (default: the file's `log_format`, else text).
     #[arg(long, value_enum)]
     log_format: Option<LogArg>,
@@ -142,9 +148,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let options = RunOptions::new(args.config, args.listen)
+    let mut options = RunOptions::new(args.config, args.listen)
         .with_data_dir(args.data_dir)
         .with_database(args.database);
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        options = options.with_tls(cert, key);
+    }
     match runtime.block_on(run(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_usage() => usage(&e.to_string()),

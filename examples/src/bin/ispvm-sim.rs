@@ -50,6 +50,9 @@ struct Args {
     /// JSON state file (default: a believable aggregation router); reloaded on change.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Delay every reply by this many milliseconds (a slow router, for tests of timeouts).
+    #[arg(long, default_value_t = 0)]
+    reply_delay_ms: u64,
 }
 
 fn fail(code: Exit, msg: &str) -> ExitCode {
@@ -107,6 +110,9 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(Exit::Runtime, &e.to_string()),
     };
+    if args.reply_delay_ms > 0 {
+        sim.set_reply_delay(Duration::from_millis(args.reply_delay_ms));
+    }
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {}", sim.addr());

@@ -256,6 +256,43 @@ fn radius_failure_rate_becomes_the_servers_experience() {
 }
 
 #[test]
+fn a_radius_server_that_answers_nothing_is_a_failed_root_cause() {
+    // Off in the standard preset: a degradation only.
+    let mut p = pipeline();
+    p.ingest_samples(&radius(0, 100.0, 100.0, 0.0, 0.0));
+    let stats = p.ingest_samples(&radius(1, 200.0, 100.0, 0.0, 100.0));
+    assert_eq!(stats.observations, 1);
+    assert_eq!(status(&p.snapshot(t(1)), "radius1"), EntityStatus::Degraded);
+    let mut p = Pipeline::new(
+        topology(true),
+        config().with_radius_down_threshold(crate::rules::RADIUS_DOWN_THRESHOLD),
+    );
+    p.ingest_samples(&radius(0, 100.0, 100.0, 0.0, 0.0));
+    // 100 more requests, every one timed out: the server answers nothing (rate 1.0).
+    let stats = p.ingest_samples(&radius(1, 200.0, 100.0, 0.0, 100.0));
+    assert_eq!(stats.observations, 2, "experience and reachability");
+    let s = p.snapshot(t(1));
+    assert_eq!(status(&s, "radius1"), EntityStatus::Down);
+    let blamed: Vec<&str> = s
+        .analysis
+        .incidents
+        .iter()
+        .flat_map(|i| i.root_causes.iter().map(|c| c.entity.as_str()))
+        .collect();
+    assert!(blamed.contains(&"radius1"), "{blamed:?}");
+    // Answers again: reachability up from the same client, the incident closes.
+    let stats = p.ingest_samples(&radius(2, 300.0, 200.0, 0.0, 100.0));
+    assert_eq!(stats.observations, 2);
+    let s = p.snapshot(t(2));
+    assert_eq!(status(&s, "radius1"), EntityStatus::Up);
+    assert!(s.analysis.incidents.is_empty());
+    // Every request rejected: the server answers (rejects), degraded, not down.
+    let stats = p.ingest_samples(&radius(3, 400.0, 200.0, 100.0, 100.0));
+    assert_eq!(stats.observations, 1);
+    assert_eq!(status(&p.snapshot(t(3)), "radius1"), EntityStatus::Degraded);
+}
+
+#[test]
 fn batches_are_applied_once_by_id_and_the_memory_of_ids_is_bounded() {
     let mut p = Pipeline::new(topology(true), config().with_recent_batches(2));
     let batch = |minute: i64| {

@@ -80,6 +80,8 @@ struct State {
     client: Option<Client>,
     backoff: Backoff,
     retry_at: Option<(Instant, ClientError)>,
+    /// The latest connection attempt failed (logs state changes, not every retry).
+    failing: bool,
 }
 
 /// A connection that heals itself: [`Session::client`] returns the live client or reconnects,
@@ -118,6 +120,7 @@ impl Session {
                 client: None,
                 backoff,
                 retry_at: None,
+                failing: false,
             }),
             logins: std::sync::atomic::AtomicU64::new(0),
         }
@@ -163,12 +166,20 @@ impl Session {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 st.backoff.reset();
                 st.retry_at = None;
+                if std::mem::take(&mut st.failing) {
+                    tracing::info!(device = %self.config.address(), "RouterOS connection restored");
+                }
                 st.client = Some(c.clone());
                 Ok(c)
             }
             Err(e) => {
                 let delay = st.backoff.next_delay();
-                tracing::warn!(device = %self.config.address(), error = %e, retry_in = ?delay, "RouterOS connection failed");
+                // A state change is a warning; every further failed retry only a debug line.
+                if std::mem::replace(&mut st.failing, true) {
+                    tracing::debug!(device = %self.config.address(), error = %e, retry_in = ?delay, "RouterOS connection failed again");
+                } else {
+                    tracing::warn!(device = %self.config.address(), error = %e, retry_in = ?delay, "RouterOS connection failed");
+                }
                 st.retry_at = Some((Instant::now() + delay, e.clone()));
                 Err(e)
             }

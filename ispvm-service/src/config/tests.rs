@@ -53,10 +53,21 @@ fn a_valid_file_parses_with_its_defaults() {
         c.polling,
         Polling {
             fast_seconds: 10,
-            timeout_seconds: 5,
-            concurrency: 64
+            ..Polling::default()
         }
     );
+    assert_eq!(
+        (
+            c.polling.medium_seconds,
+            c.polling.slow_seconds,
+            c.polling.poll_timeout_seconds,
+            c.polling.jitter_percent,
+            c.polling.backoff_base_seconds,
+            c.polling.backoff_max_seconds
+        ),
+        (120, 600, 60, 15, 5, 120)
+    );
+    assert_eq!(c.tls, None);
     let r = &c.tenants[0].routers[0];
     assert_eq!(r.port(), 8729);
     assert_eq!(
@@ -203,4 +214,54 @@ fn a_database_url_is_checked_and_never_carries_a_password() {
     ));
     assert_eq!((line, key.as_str()), (3, "database"));
     assert!(msg.contains("scheme"), "{msg}");
+}
+
+#[test]
+fn polling_settings_out_of_range_are_refused() {
+    for bad in [
+        "jitter_percent = 60",
+        "backoff_base_seconds = 10\nbackoff_max_seconds = 5",
+        "poll_timeout_seconds = 2\ntimeout_seconds = 3",
+        "medium_seconds = 0",
+    ] {
+        let (line, key, msg) =
+            fault(&GOOD.replace("fast_seconds = 10", &format!("fast_seconds = 10\n{bad}")));
+        assert_eq!((line, key.as_str()), (1, "polling"), "{bad}");
+        assert!(msg.contains("jitter_percent 0-50"), "{msg}");
+    }
+    let (line, key, _) =
+        fault(&GOOD.replace("fast_seconds = 5", "fast_seconds = 5\nslow_seconds = 0"));
+    assert_eq!((line, key.as_str()), (10, "tenants[0].slow_seconds"));
+}
+
+#[test]
+fn listener_tls_files_are_read_at_validation() {
+    let d = dir();
+    std::fs::write(
+        d.path().join("cert.pem"),
+        "-----BEGIN CERTIFICATE-----\nx\n",
+    )
+    .unwrap();
+    std::fs::write(d.path().join("key.pem"), "-----BEGIN PRIVATE KEY-----\nx\n").unwrap();
+    let text = format!("{GOOD}\n[tls]\ncert_file = \"cert.pem\"\nkey_file = \"key.pem\"\n");
+    let key_line = text
+        .lines()
+        .position(|l| l.starts_with("key_file"))
+        .unwrap()
+        + 1;
+    let c = parse(&text, &d).unwrap();
+    let tls = c.tls.as_ref().unwrap();
+    assert_eq!(
+        c.resolve(tls.cert_file.get_ref()),
+        d.path().join("cert.pem")
+    );
+    let e = parse(&text.replace("key.pem", "nokey.pem"), &d).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (key_line, "tls.key_file"));
+    assert!(e.message.starts_with("cannot read "), "{}", e.message);
+    std::fs::write(d.path().join("key.pem"), "not pem").unwrap();
+    let e = parse(&text, &d).unwrap_err();
+    assert_eq!(
+        (e.key.as_str(), e.message.as_str()),
+        ("tls.key_file", "no PEM block in the file")
+    );
 }
