@@ -350,6 +350,20 @@ fn sqlite_restart(sig: &str) {
     let args = vec!["--data-dir".to_owned(), data.display().to_string()];
     let before = first_run(&args, dir.path(), sig);
     assert!(data.join("ispvm.sqlite").exists());
+    if sig == "-TERM" {
+        // A graceful stop closes the database, which checkpoints its write-ahead log: the file
+        // alone is a complete copy (the offline backup of the backup guide).
+        let wal = data.join("ispvm.sqlite-wal");
+        assert!(
+            std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+            "{} left behind",
+            wal.display()
+        );
+    } else {
+        // Killed: the log still holds the acknowledged commits (what the reopen recovers).
+        let wal = data.join("ispvm.sqlite-wal");
+        assert!(std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0));
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         check_store(Store::open_data_dir(&data).await.unwrap(), &before).await;
