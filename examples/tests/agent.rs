@@ -660,6 +660,51 @@ fn the_listener_serves_https_to_clients_that_trust_its_ca_only() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn the_configuration_files_tls_table_serves_https() {
+    let good = tls();
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let router = sim(dir, "127.0.0.1:0", None, 0);
+    write(dir, "cert.pem", &good.cert);
+    write(dir, "key.pem", &good.key);
+    write(dir, "good.pw", "good-password\n");
+    write(
+        dir,
+        "agent.toml",
+        &format!(
+            "[polling]\nfast_seconds = 1\n\n[tls]\ncert_file = \"cert.pem\"\nkey_file = \"key.pem\"\n\n[[tenants]]\nid = \"acme\"\n\n[[tenants.routers]]\nid = \"r1\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"ro\"\npassword_file = \"good.pw\"\n",
+            router.port
+        ),
+    );
+    let file = dir.join("agent.toml");
+    let mut agent = start(
+        &[
+            "--config",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let a = agent.addr;
+    eventually(Duration::from_secs(10), || {
+        (https_get(a, &good.ca, "/readyz").ok()?.0 == 200).then_some(())
+    });
+    // A configured agent wants a token: 401 over HTTPS as over HTTP.
+    assert_eq!(
+        https_get(a, &good.ca, "/api/v1/tenants/acme/analysis")
+            .unwrap()
+            .0,
+        401
+    );
+    signal(&agent, "-TERM");
+    assert_eq!(
+        wait_exit(&mut agent, Duration::from_secs(15)).code(),
+        Some(0)
+    );
+}
+
 fn check_config(file: &Path, envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let mut cmd = Command::new(BIN);
     cmd.arg("check-config").arg(file);

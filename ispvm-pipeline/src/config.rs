@@ -26,7 +26,7 @@ pub const CLASSIFY_HISTORY: Duration = Duration::hours(2);
 /// | impact | [`ImpactConfig`] default, sparse fallback on | baseline and drop significance (engine and session tracker) |
 /// | ping loss | 2 % | `probe.ping.loss_pct` from which experience is degraded |
 /// | RADIUS threshold | 0.5 | failure rate from which a RADIUS server's experience is degraded |
-/// | RADIUS down threshold | off | share of timed-out requests from which a client sees its RADIUS server as unreachable (`reachability` down); the agent sets [`RADIUS_DOWN_THRESHOLD`] (0.95) |
+/// | RADIUS down threshold | off | share of timed-out requests from which a client sees its RADIUS server as unreachable (`reachability` down); the agent sets [`RADIUS_DOWN_THRESHOLD`](crate::rules::RADIUS_DOWN_THRESHOLD) (0.95) |
 /// | classify history | 2 h, 20,000 samples per concentrator | classifier input kept |
 /// | recent batches | 4,096 | batch ids remembered for idempotent ingest |
 /// | pending events | 1,024 | events held for the next snapshot (oldest dropped, counted) |

@@ -50,7 +50,7 @@ struct Args {
     /// Alertmanager base URL, repeatable (not available yet).
     #[arg(long)]
     alertmanager: Vec<String>,
-    /// Serve HTTPS with this certificate chain (PEM; needs --tls-key; overrides the file's [tls]).
+    /// Serve HTTPS with this certificate chain (PEM; needs --tls-key; overrides the file's `[tls]` table).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// The private key (PEM) of --tls-cert.
