@@ -358,10 +358,22 @@ pub fn pipeline_config() -> Result<PipelineConfig, EmbeddedError> {
         .with_radius_server(RADIUS_ADDRESS, id(RADIUS_ID)?)
         .with_radius_down_threshold(ispvm_pipeline::rules::RADIUS_DOWN_THRESHOLD);
     for (transit, core, address, _) in TRANSITS {
-        config = config.with_alias(format!("{core}/bgp/{address}"), id(transit)?);
+        let session = id(core)?
+            .bgp_session(address)
+            .map_err(|source| EmbeddedError::Id {
+                id: format!("{core}/bgp/{address}"),
+                source,
+            })?;
+        config = config.with_alias(session.as_str(), id(transit)?);
     }
     for ((router, port), link) in link_ports() {
-        config = config.with_alias(format!("{router}/{port}"), id(&link)?);
+        let port_id = id(&router)?
+            .child(&port)
+            .map_err(|source| EmbeddedError::Id {
+                id: format!("{router}/{port}"),
+                source,
+            })?;
+        config = config.with_alias(port_id.as_str(), id(&link)?);
     }
     Ok(config)
 }
