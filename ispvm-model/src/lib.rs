@@ -41,6 +41,7 @@ mod entity;
 mod id;
 mod incident;
 mod ingest;
+pub mod lint;
 mod maintenance;
 pub mod names;
 mod observation;
