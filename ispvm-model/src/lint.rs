@@ -862,10 +862,11 @@ impl<'a> Linter<'a> {
                 upstream.extend(routers);
             }
             if upstream.len() == 1 && !redundant {
-                let names: Vec<&str> = peers
+                let mut names: Vec<&str> = peers
                     .iter()
                     .map(|&p| self.entities[p].id.as_str())
                     .collect();
+                names.sort_unstable();
                 found.push(Finding::new(
                     Code::SingleUpstream,
                     e.id.as_str(),

@@ -202,6 +202,10 @@ fn single_upstream_with_two_links_suggests_any() {
             "warning L301 acc1: depends on agg1 alone, but links reach agg1 and agg2; fix: make it {\"mode\": \"any\", \"members\": [\"agg1\", \"agg2\"]}"
         ]
     );
+    // The same findings whatever the order of the entities.
+    let mut reversed = e.clone();
+    reversed.reverse();
+    assert_eq!(run(&reversed, &g), report);
     // Links given by name only (no endpoints) count too, and an `all` of both does not help.
     let (mut e, mut g) = clean();
     for l in e.iter_mut().filter(|l| l.kind == EntityKind::Link) {
