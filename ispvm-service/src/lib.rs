@@ -35,6 +35,7 @@
 mod agent;
 pub mod config;
 pub mod embedded;
+pub mod lint;
 mod run;
 pub mod tenant;
 
