@@ -19,7 +19,7 @@
 
 use std::path::PathBuf;
 
-use ispvm_model::lint::{LintOptions, LintReport, lint, lint_topology};
+use ispvm_model::lint::{LintOptions, LintReport, LintSeverity, lint, lint_topology};
 use ispvm_model::{Entity, EntityId, EntityKind, TenantId, Topology};
 use ispvm_pipeline::PipelineConfig;
 use ispvm_schemas::scenario::ScenarioDocument;
@@ -86,6 +86,25 @@ pub fn check_config(config: &Config) -> Result<Vec<TenantFindings>, LintLoadErro
     config.tenants.iter().map(|t| tenant(config, t)).collect()
 }
 
+/// Logs the findings of [`check_config`] at start: one `warn` event per error or warning, one
+/// `info` event per hint, each with the tenant, code and subject as fields. A file that cannot
+/// be linted is not reported here (loading the tenants reports it).
+pub fn log_findings(config: &Config) {
+    let Ok(found) = check_config(config) else {
+        return;
+    };
+    for t in &found {
+        for f in t.report.findings() {
+            let (tenant, code, subject) = (t.tenant.as_str(), f.code.as_str(), f.subject.as_str());
+            if f.severity == LintSeverity::Hint {
+                tracing::info!(tenant, code, subject, fix = %f.fix, "style guide: {}", f.message);
+            } else {
+                tracing::warn!(tenant, code, subject, severity = %f.severity, fix = %f.fix, "style guide: {}", f.message);
+            }
+        }
+    }
+}
+
 fn tenant(config: &Config, t: &TenantConfig) -> Result<TenantFindings, LintLoadError> {
     let id = t.id.get_ref().as_str();
     let Some(file) = &t.topology else {
@@ -138,7 +157,7 @@ fn tenant(config: &Config, t: &TenantConfig) -> Result<TenantFindings, LintLoadE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ispvm_model::lint::{Code, LintSeverity};
+    use ispvm_model::lint::Code;
 
     #[test]
     fn the_embedded_world_is_clean_with_its_aliases_and_not_without() {

@@ -51,6 +51,7 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let (agent, file_listen) = match &options.config {
         Some(path) => {
             let config = crate::config::Config::load(path)?;
+            crate::lint::log_findings(&config);
             let listen = config
                 .listen
                 .as_ref()
