@@ -163,6 +163,16 @@ fn embedded_power_off_of_agg2_then_agg3_is_one_incident_with_suppression() {
         json(a, &format!("{t}/incidents"), None)["incidents"],
         serde_json::json!([])
     );
+    // The demo world follows the style guide (its transits and links are declared aliases).
+    assert_eq!(
+        json(a, &format!("{t}/lint"), None),
+        serde_json::json!({
+            "schema": "ispvm.lint/v1",
+            "tenant": "demo-isp",
+            "summary": {"errors": 0, "warnings": 0, "hints": 0, "exit": 0},
+            "findings": []
+        })
+    );
     // Unknown targets and other tenants.
     let (code, _) = http(
         a,
@@ -393,6 +403,13 @@ fn configured_routers_over_tcp_and_tls_with_faults_reload_and_shutdown() {
     );
     let analysis = json(a, &format!("{t}/analysis"), Some(token));
     assert_eq!(status_of(&analysis, "plain").0, "up");
+    // A tenant without a topology file: its routers, with neither site nor role.
+    let lint = json(a, &format!("{t}/lint"), Some(token));
+    assert_eq!(
+        lint["summary"],
+        serde_json::json!({"errors": 0, "warnings": 10, "hints": 0, "exit": 1})
+    );
+    assert_eq!(lint["findings"][0]["subject"], "badpw");
     assert_eq!(
         status_of(&analysis, "secure").0,
         "up",
