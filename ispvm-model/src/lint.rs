@@ -319,8 +319,8 @@ impl Default for LintOptions {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct LintReport {
-    /// The findings, worst first.
-    pub findings: Vec<Finding>,
+    /// The findings, worst first (private: [`LintReport::new`] keeps them sorted).
+    findings: Vec<Finding>,
 }
 
 impl LintReport {
