@@ -392,7 +392,9 @@ pub fn lint(
     Linter::new(tenant, entities, groups, options).run(maintenance)
 }
 
-/// Lints a validated topology (structural errors cannot occur in one, except none).
+/// Lints a validated topology. The builder already refused duplicates, unknown references and
+/// other tenants' entities, so the only errors left to find are a missing device (`L004`) and
+/// an unknown entity in `maintenance` (`L002`).
 ///
 /// # Examples
 /// ```
