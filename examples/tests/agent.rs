@@ -179,6 +179,16 @@ fn embedded_power_off_of_agg2_then_agg3_is_one_incident_with_suppression() {
         json(a, &format!("{t}/incidents"), None)["incidents"],
         serde_json::json!([])
     );
+    // The demo world follows the style guide (its transits and links are declared aliases).
+    assert_eq!(
+        json(a, &format!("{t}/lint"), None),
+        serde_json::json!({
+            "schema": "ispvm.lint/v1",
+            "tenant": "demo-isp",
+            "summary": {"errors": 0, "warnings": 0, "hints": 0, "exit": 0},
+            "findings": []
+        })
+    );
     // Unknown targets and other tenants.
     let (code, _) = http(
         a,
@@ -459,8 +469,23 @@ fn configured_ispvm_sim_routers_over_tcp_and_tls_with_faults_reload_and_shutdown
     );
     let analysis = json(a, &format!("{t}/analysis"), Some(token));
     assert_eq!(status_of(&analysis, "plain").0, "up");
-    assert_eq!(status_of(&analysis, "secure").0, "up", "TLS, the right CA");
-    assert_eq!(status_of(&analysis, "wrongca").0, "down", "TLS, another CA");
+    // A tenant without a topology file: its routers, with neither site nor role.
+    let lint = json(a, &format!("{t}/lint"), Some(token));
+    assert_eq!(
+        lint["summary"],
+        serde_json::json!({"errors": 0, "warnings": 10, "hints": 0, "exit": 1})
+    );
+    assert_eq!(lint["findings"][0]["subject"], "badpw");
+    assert_eq!(
+        status_of(&analysis, "secure").0,
+        "up",
+        "TLS with the right CA"
+    );
+    assert_eq!(
+        status_of(&analysis, "wrongca").0,
+        "down",
+        "TLS with another CA"
+    );
     assert_eq!(status_of(&analysis, "badpw").0, "down", "wrong password");
     assert_eq!(
         status_of(&analysis, "slow").0,
@@ -741,8 +766,49 @@ fn check_config_names_file_line_and_key_and_accepts_the_contrib_example() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         out,
-        format!("{}: valid (1 tenant(s), 2 router(s))\n", file.display())
+        format!(
+            "{}: valid (1 tenant(s), 2 router(s), 0 style warning(s))\n",
+            file.display()
+        )
     );
+
+    // The style guide's findings on the topology: warnings are printed, errors exit 2.
+    let topology = d.path().join("acme-topology.json");
+    let clean = std::fs::read_to_string(&topology).unwrap();
+    std::fs::write(
+        &topology,
+        clean.replace("\"site\": \"pop1\"", "\"site\": \"Pop 1\""),
+    )
+    .unwrap();
+    let (code, out, err) = check_config(&file, &envs);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(
+        out,
+        format!(
+            "acme-isp: warning L201 bras1: site label \"Pop 1\" breaks the grammar; fix: name sites in lower case: KIND-PLACE such as pop-north or dc-central\n\
+             {}: valid (1 tenant(s), 2 router(s), 1 style warning(s))\n",
+            file.display()
+        )
+    );
+    std::fs::write(
+        &topology,
+        clean.replace("\"members\": [\"core1\"]", "\"members\": [\"core9\"]"),
+    )
+    .unwrap();
+    let (code, out, err) = check_config(&file, &envs);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        out,
+        "acme-isp: error L002 dependency #0: bras1 needs core9, which is not an entity; fix: add core9 to the entities or correct the name\n"
+    );
+    assert_eq!(
+        err,
+        format!(
+            "ispvm-agent: {}: 1 structural error(s) in the tenants' topologies (the lines above)\n",
+            file.display()
+        )
+    );
+    std::fs::write(&topology, &clean).unwrap();
 
     // Without the operator token's variable: exit 2, one line naming file, line and key.
     let (code, _, err) = check_config(&file, &envs[..1]);

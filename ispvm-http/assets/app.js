@@ -107,7 +107,7 @@ async function start() {
   document.body.classList.toggle("viewer", !isOperator());
   $("app").hidden = false;
   wireForms();
-  await Promise.all([loadMaintenance(), loadFaults(), loadRecords()]);
+  await Promise.all([loadMaintenance(), loadFaults(), loadRecords(), loadLint()]);
   const first = await api("GET", tenantPath("/analysis"));
   if (first.ok) applyAnalysis(first.data);
   connect();
@@ -393,6 +393,37 @@ async function showEntity(id) {
     v.redundancy_lost.length ? el("div", {}, "Redundancy lost: " + v.redundancy_lost.join("; ")) : null,
     v.evidence.length ? el("div", {}, "Evidence: " + v.evidence.map((e) => e.signal + " " + (e.state || e.value)).join(", ")) : null,
     v.incidents.length ? el("div", {}, "Incidents: " + v.incidents.join(", ")) : null);
+}
+
+// ---- style guide (topology linter) -------------------------------------------------------
+
+async function loadLint() {
+  const r = await api("GET", tenantPath("/lint"));
+  const box = $("lint");
+  box.replaceChildren();
+  if (!r.ok || !r.data) {
+    $("lint-count").textContent = "?";
+    box.append(el("p", { class: "muted" }, "Not available yet."));
+    return;
+  }
+  const s = r.data.summary;
+  $("lint-count").textContent = String(r.data.findings.length);
+  $("lint-card").dataset.level = s.errors ? "error" : s.warnings ? "warning" : "clean";
+  if (!r.data.findings.length) {
+    box.append(el("p", { class: "muted" }, "Clean: the topology follows the style guide."));
+    return;
+  }
+  box.append(el("p", { class: "lint-summary" },
+    s.errors + " error(s), " + s.warnings + " warning(s), " + s.hints + " hint(s)"));
+  const list = el("ul", { class: "plain lint" });
+  for (const f of r.data.findings) {
+    list.append(el("li", { class: "finding " + f.severity, dataset: { code: f.code } },
+      el("span", { class: "sev" }, f.severity),
+      " ", el("code", {}, f.code), " ",
+      el("strong", {}, f.subject), ": " + f.message,
+      el("div", { class: "fix" }, "fix: " + f.fix)));
+  }
+  box.append(list);
 }
 
 // ---- maintenance and faults --------------------------------------------------------------

@@ -63,6 +63,7 @@ pub(crate) fn build(backend: Arc<dyn Backend>, options: HttpOptions) -> Router {
         .route("/entities/{*id}", get(entity))
         .route("/events", get(events))
         .route("/map.svg", get(map_svg))
+        .route("/lint", get(lint))
         .route("/sim/faults", get(list_faults).post(create_fault))
         .route("/sim/faults/{id}", delete(repair_fault))
         .route(
@@ -958,6 +959,102 @@ pub(crate) async fn map_svg(
     let options = ispvm_report::SvgOptions::default().with_incident_links(false);
     let svg = ispvm_report::svg(&topology, &analysis, &options);
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+// ---- style guide ---------------------------------------------------------------------------
+
+/// One finding of the topology linter (see `docs/style-guide.md`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct LintFindingView {
+    /// `error` (a structural fault), `warning` (breaks the style guide) or `hint`.
+    #[schema(example = "warning")]
+    severity: String,
+    /// Stable code, `L001` to `L501`.
+    #[schema(example = "L301")]
+    code: String,
+    /// The entity id at fault, `dependency #N`, `maintenance #N`, `site NAME` or `tenant NAME`.
+    #[schema(example = "acc1")]
+    subject: String,
+    /// What is wrong, in one sentence.
+    message: String,
+    /// How to fix it, in one sentence.
+    fix: String,
+}
+
+/// Counts of a lint report, and the exit code `ispvm-schema lint` would give.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct LintSummary {
+    /// Findings of severity `error`.
+    errors: usize,
+    /// Findings of severity `warning`.
+    warnings: usize,
+    /// Findings of severity `hint`.
+    hints: usize,
+    /// 0 clean (hints allowed), 1 warnings only, 2 errors.
+    exit: u8,
+}
+
+/// The `ispvm.lint/v1` document of a tenant's topology.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub(crate) struct LintDocument {
+    /// Always `ispvm.lint/v1`.
+    #[schema(example = "ispvm.lint/v1")]
+    schema: String,
+    /// The tenant.
+    tenant: String,
+    /// Counts.
+    summary: LintSummary,
+    /// The findings, worst first (severity, code, subject).
+    findings: Vec<LintFindingView>,
+}
+
+impl LintDocument {
+    fn new(tenant: &TenantId, report: &ispvm_model::lint::LintReport) -> Self {
+        use ispvm_model::lint::LintSeverity;
+        Self {
+            schema: "ispvm.lint/v1".to_owned(),
+            tenant: tenant.to_string(),
+            summary: LintSummary {
+                errors: report.count(LintSeverity::Error),
+                warnings: report.count(LintSeverity::Warning),
+                hints: report.count(LintSeverity::Hint),
+                exit: report.exit_code(),
+            },
+            findings: report
+                .findings()
+                .iter()
+                .map(|f| LintFindingView {
+                    severity: f.severity.to_string(),
+                    code: f.code.to_string(),
+                    subject: f.subject.clone(),
+                    message: f.message.clone(),
+                    fix: f.fix.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/lint", tag = "analysis",
+    params(("tenant" = String, Path, description = "Tenant id")),
+    responses(
+        (status = 200, description = "The style guide's findings on the tenant's topology (`ispvm.lint/v1`, the document `ispvm-schema lint --format json` prints, without `file`)", body = LintDocument),
+        (status = 404, description = "Unknown tenant, or not the credentials' tenant", body = ErrorBody),
+        (status = 503, description = "No topology loaded yet (retry)", body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn lint(
+    State(state): State<Shared>,
+    principal: Principal,
+    Path(tenant): Path<String>,
+) -> Result<Response, ApiError> {
+    let tenant = access(&state, &principal, &tenant, Role::Viewer)?;
+    match state.backend.lint(&tenant).await? {
+        Some(report) => Ok(json(StatusCode::OK, &LintDocument::new(&tenant, &report))),
+        None => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no topology yet: the tenant was not loaded",
+        )),
+    }
 }
 
 // ---- simulated world ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ispvm_model::lint::{LintOptions, LintReport, lint_topology};
 use ispvm_model::{EntityId, EntityStatus, Evidence, TenantId, Topology};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::incident::{IncidentRecord, IncidentState};
@@ -96,6 +97,20 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The topology of `tenant`, drawn by the live page; `Ok(None)` when none is loaded.
     async fn topology(&self, tenant: &TenantId) -> Result<Option<Arc<Topology>>, BackendError>;
+
+    /// The style guide's findings on the topology of `tenant`
+    /// (`GET /api/v1/tenants/{tenant}/lint`, the live page's lint panel); `Ok(None)` when no
+    /// topology is loaded yet (answered 503, retryable).
+    ///
+    /// The default lints [`topology`](Backend::topology) with [`LintOptions::default`]; a backend
+    /// that knows the tenant's declared aliases or its maintenance limit overrides it, so that
+    /// the page shows what `ispvm-agent check-config` prints.
+    async fn lint(&self, tenant: &TenantId) -> Result<Option<LintReport>, BackendError> {
+        Ok(self
+            .topology(tenant)
+            .await?
+            .map(|t| lint_topology(&t, &[], &LintOptions::default())))
+    }
 
     /// Injects a fault into the simulated world of `tenant`.
     ///

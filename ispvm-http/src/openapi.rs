@@ -78,6 +78,7 @@ impl Modify for Security {
         crate::api::session, crate::api::login, crate::api::logout, crate::api::tenants,
         crate::api::rotate_token,
         crate::api::analysis, crate::api::entity, crate::api::events, crate::api::map_svg,
+        crate::api::lint,
         crate::api::incidents, crate::api::incident, crate::api::feedback,
         crate::api::list_faults, crate::api::create_fault, crate::api::repair_fault,
         crate::api::list_maintenance, crate::api::create_maintenance, crate::api::end_maintenance,

@@ -1068,3 +1068,74 @@ fn no_token_or_cookie_in_logs() {
         assert!(!logs.contains(&secret), "a secret leaked into the logs");
     }
 }
+
+#[tokio::test]
+async fn lint_lists_the_style_guide_findings_of_the_tenant_topology() {
+    let tk = tokens();
+    let server = start(HttpOptions::new().with_tokens(tk.store.clone())).await;
+    let r = client()
+        .get(server.url(&api(DEMO, "/lint")))
+        .header("authorization", bearer(&tk.viewer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc = body_json(r).await;
+    assert_eq!(doc["schema"], "ispvm.lint/v1");
+    assert_eq!(doc["tenant"], DEMO);
+    // The test topology's five devices have neither site nor role.
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"errors": 0, "warnings": 10, "hints": 0, "exit": 1})
+    );
+    let findings = doc["findings"].as_array().unwrap();
+    let codes: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["code"].as_str().unwrap(),
+                f["subject"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "L201 acc3",
+            "L201 agg1",
+            "L201 agg2",
+            "L201 bras2",
+            "L201 core1",
+            "L202 acc3",
+            "L202 agg1",
+            "L202 agg2",
+            "L202 bras2",
+            "L202 core1"
+        ]
+    );
+    assert_eq!(
+        findings[0],
+        serde_json::json!({
+            "severity": "warning",
+            "code": "L201",
+            "subject": "acc3",
+            "message": "device without a site",
+            "fix": "set \"site\" to its PoP or data centre (e.g. \"pop-north\")"
+        })
+    );
+    // Another tenant's topology is not the viewer's business.
+    let r = client()
+        .get(server.url(&api("other-isp", "/lint")))
+        .header("authorization", bearer(&tk.viewer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = client()
+        .get(server.url(&api(DEMO, "/lint")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

@@ -247,6 +247,25 @@ async fn live_page_follows_the_stream_and_sends_feedback() {
     )
     .await;
 
+    // The style guide panel lists the topology's findings (its devices have no site or role).
+    page.wait_for(
+        "document.getElementById('lint-count').textContent === '10'",
+        "the style guide panel",
+    )
+    .await;
+    assert_eq!(
+        page.eval("document.getElementById('lint-card').dataset.level")
+            .await,
+        json!("warning")
+    );
+    assert_eq!(
+        page.eval("document.querySelector('#lint .finding').textContent")
+            .await,
+        json!(
+            "warning L201 acc3: device without a sitefix: set \"site\" to its PoP or data centre (e.g. \"pop-north\")"
+        )
+    );
+
     // A change pushed through the backend appears without a reload.
     page.eval("window.__marker = 'same page'").await;
     backend.push(outage(DEMO, "2026-03-14T09:05:00Z"));

@@ -41,6 +41,7 @@ mod entity;
 mod id;
 mod incident;
 mod ingest;
+pub mod lint;
 mod maintenance;
 pub mod names;
 mod observation;
@@ -67,3 +68,8 @@ pub use topology::{GroupRef, Topology, TopologyBuilder, TopologyError};
 
 /// Re-exported so that adapter authors use the same `async_trait` as the trait.
 pub use async_trait::async_trait;
+
+/// The code blocks of `docs/style-guide.md`, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/style-guide.md")]
+pub struct StyleGuideDoc;

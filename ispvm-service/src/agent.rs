@@ -656,6 +656,14 @@ impl Backend for Agent {
         Ok(self.handle(tenant)?.latest().map(|v| v.topology))
     }
 
+    async fn lint(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<ispvm_model::lint::LintReport>, BackendError> {
+        let topology = self.handle(tenant)?.latest().map(|v| v.topology);
+        Ok(topology.map(|t| crate::lint::running_tenant(&t, self.world.is_some())))
+    }
+
     async fn create_fault(
         &self,
         tenant: &TenantId,

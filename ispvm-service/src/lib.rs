@@ -38,6 +38,7 @@
 mod agent;
 pub mod config;
 pub mod embedded;
+pub mod lint;
 pub mod persist;
 pub mod polling;
 mod run;

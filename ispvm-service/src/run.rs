@@ -173,6 +173,7 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let (file_listen, file_tls, config) = match &options.config {
         Some(path) => {
             let config = crate::config::Config::load(path)?;
+            crate::lint::log_findings(&config);
             let listen = config
                 .listen
                 .as_ref()

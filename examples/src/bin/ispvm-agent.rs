@@ -6,6 +6,8 @@
 //!             [--tls-cert FILE --tls-key FILE] [--log-format text|json]
 //! ispvm-agent check-config FILE
 //! ```
+//! `check-config` validates the file, then prints the style guide's findings on every tenant's
+//! topology (`TENANT: SEVERITY CODE SUBJECT: MESSAGE; fix: FIX`); structural errors exit 2.
 //! With no `--config`, the embedded simulated ISP (tenant `demo-isp`, fast tier every 5 s) is
 //! polled live and served to anonymous operators on a loopback listener. Exit codes: 0 clean
 //! shutdown (SIGTERM, SIGINT), 2 invalid arguments or configuration (one line on standard
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ispvm_model::lint::LintSeverity;
 use ispvm_service::config::{Config, LogFormat};
 use ispvm_service::{RunOptions, run};
 
@@ -63,7 +66,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Checks a configuration file and exits 0 (valid) or 2 (invalid); starts nothing.
+    /// Checks a configuration file and its tenants' topologies (style guide findings printed)
+    /// and exits 0 (valid) or 2 (invalid, or a topology with a structural error); starts nothing.
     CheckConfig {
         /// The file.
         file: PathBuf,
@@ -88,6 +92,40 @@ fn usage(msg: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `check-config`: the file is valid, then the style guide's findings of every tenant's
+/// topology, one `TENANT: FINDING` line each on stdout; exit 2 when any is an error.
+fn check_config(file: &std::path::Path, config: &Config) -> ExitCode {
+    let found = match ispvm_service::lint::check_config(config) {
+        Ok(found) => found,
+        Err(e) => return usage(&e.to_string()),
+    };
+    let (mut errors, mut warnings) = (0, 0);
+    for t in &found {
+        for f in t.report.findings() {
+            println!("{}: {f}", t.tenant);
+        }
+        errors += t.report.count(LintSeverity::Error);
+        warnings += t.report.count(LintSeverity::Warning);
+    }
+    if errors > 0 {
+        return usage(&format!(
+            "{}: {errors} structural error(s) in the tenants' topologies (the lines above)",
+            file.display()
+        ));
+    }
+    println!(
+        "{}: valid ({} tenant(s), {} router(s), {warnings} style warning(s))",
+        file.display(),
+        config.tenants.len(),
+        config
+            .tenants
+            .iter()
+            .map(|t| t.routers.len())
+            .sum::<usize>()
+    );
+    ExitCode::SUCCESS
+}
+
 fn init_logs(format: LogArg) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -104,15 +142,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(Cmd::CheckConfig { file }) = &args.command {
         return match Config::load(file) {
-            Ok(c) => {
-                println!(
-                    "{}: valid ({} tenant(s), {} router(s))",
-                    file.display(),
-                    c.tenants.len(),
-                    c.tenants.iter().map(|t| t.routers.len()).sum::<usize>()
-                );
-                ExitCode::SUCCESS
-            }
+            Ok(c) => check_config(file, &c),
             Err(e) => usage(&e.to_string()),
         };
     }

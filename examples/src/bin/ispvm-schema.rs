@@ -4,7 +4,14 @@
 //! ispvm-schema registry [--format markdown|json]   the metric/event registry
 //! ispvm-schema show KIND                            the JSON Schema of a document kind
 //! ispvm-schema validate [--kind KIND] FILE          validate a document (`-` = stdin)
+//! ispvm-schema lint [--format text|json] [--alias ID]... [--max-maintenance-hours H] FILE
+//!                                                   apply the style guide to a scenario
 //! ```
+//!
+//! `lint` reads a scenario (or topology) document and prints one finding per line on stdout
+//! (`SEVERITY CODE SUBJECT: MESSAGE; fix: FIX`, see `docs/style-guide.md`), or with
+//! `--format json` one `ispvm.lint/v1` document; a summary line goes to stderr. Exit 0 clean
+//! (hints allowed), 1 warnings only, 2 errors (or an unreadable document).
 //!
 //! `validate` checks, in order: the JSON Schema of the document's kind (from its `schema`,
 //! `schema_version`, `metric_name` or `event_type` field, `root_causes` with `state` for an
@@ -19,6 +26,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ispvm_examples::cli::{self, Exit};
+use ispvm_model::lint::{LintOptions, LintReport, LintSeverity};
 use ispvm_schemas::analysis::AnalysisDocument;
 use ispvm_schemas::conformance::{Violation, check_events, check_samples};
 use ispvm_schemas::ingest::{IngestBatch, IngestError, MAX_BATCH_BYTES};
@@ -58,6 +66,26 @@ enum Command {
         /// The file to validate, `-` for standard input.
         file: String,
     },
+    /// Apply the style guide to a scenario document: exit 0 clean, 1 warnings only, 2 errors.
+    Lint {
+        /// Output format: one finding per line, or an `ispvm.lint/v1` JSON document.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+        /// An entity id declared as an alias (exempt from the grammar checks); repeatable.
+        #[arg(long = "alias", value_name = "ID")]
+        aliases: Vec<String>,
+        /// The longest maintenance window not reported, in hours.
+        #[arg(long, value_name = "H", default_value_t = LintOptions::DEFAULT_MAX_MAINTENANCE_HOURS)]
+        max_maintenance_hours: i64,
+        /// The scenario file, `-` for standard input.
+        file: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +132,12 @@ fn main() -> ExitCode {
             print!("{}", validation::schema_text(kind.into()));
             Exit::Ok.into()
         }
+        Command::Lint {
+            format,
+            aliases,
+            max_maintenance_hours,
+            file,
+        } => lint_file(&file, format, &aliases, max_maintenance_hours),
         Command::Validate { kind, file } => match validate_file(&file, kind.map(Into::into)) {
             Ok(kind) => {
                 println!("{file}: valid {kind}");
@@ -122,6 +156,75 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// The `lint` subcommand.
+fn lint_file(file: &str, format: LintFormat, aliases: &[String], max_hours: i64) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("{file}: {message}");
+        ExitCode::from(2)
+    };
+    if !(1..=24 * 366).contains(&max_hours) {
+        return fail(format!(
+            "--max-maintenance-hours {max_hours}: give 1 to 8784 hours"
+        ));
+    }
+    let mut options =
+        LintOptions::default().with_max_maintenance(chrono::Duration::hours(max_hours));
+    for a in aliases {
+        match a.parse() {
+            Ok(id) => options = options.with_alias(id),
+            Err(e) => return fail(format!("--alias {a:?}: {e}")),
+        }
+    }
+    let bytes = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let doc: ScenarioDocument = match serde_json::from_slice(&bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(format!(
+                "not a scenario document (line {}, column {}): {e}",
+                e.line(),
+                e.column()
+            ));
+        }
+    };
+    let report = ispvm_model::lint::lint(
+        &doc.tenant,
+        &doc.entities,
+        &doc.dependencies,
+        &doc.maintenance,
+        &options,
+    );
+    match format {
+        LintFormat::Text => print!("{}", report.to_text()),
+        LintFormat::Json => println!("{}", lint_json(file, &doc, &report)),
+    }
+    eprintln!(
+        "{file}: {} error(s), {} warning(s), {} hint(s)",
+        report.count(LintSeverity::Error),
+        report.count(LintSeverity::Warning),
+        report.count(LintSeverity::Hint)
+    );
+    ExitCode::from(report.exit_code())
+}
+
+/// The `ispvm.lint/v1` document (documented in `docs/style-guide.md`).
+fn lint_json(file: &str, doc: &ScenarioDocument, report: &LintReport) -> Value {
+    serde_json::json!({
+        "schema": "ispvm.lint/v1",
+        "file": file,
+        "tenant": doc.tenant,
+        "summary": {
+            "errors": report.count(LintSeverity::Error),
+            "warnings": report.count(LintSeverity::Warning),
+            "hints": report.count(LintSeverity::Hint),
+            "exit": report.exit_code(),
+        },
+        "findings": report.findings(),
+    })
 }
 
 /// Reads at most `MAX_BATCH_BYTES` (the largest document any reader accepts).
