@@ -122,7 +122,10 @@ mod subscribers;
 pub use analysis::{
     Analysis, DocumentView, HALF_SATURATION, SINGLE_SIGNAL_CAP, confidence_from_weights,
 };
-pub use config::{EngineConfig, EngineConfigBuilder, EvidenceKind, WEIGHT_BOUND, Weights};
+pub use config::{
+    DEFAULT_PAGE_THRESHOLD, EngineConfig, EngineConfigBuilder, EvidenceKind,
+    MAX_RELIABILITY_SOURCES, Reliability, WEIGHT_BOUND, Weights,
+};
 pub use engine::{Engine, EngineError, FEEDBACK_RATE, SESSIONS_METRIC};
 pub use subscribers::ContractSessionRule;
 
