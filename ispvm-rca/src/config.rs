@@ -24,7 +24,7 @@ use crate::subscribers::ContractSessionRule;
 /// | [`Unreachable`](Self::Unreachable) | 4 | `reachability` down from a single source |
 /// | [`ApiUnreachablePingOk`](Self::ApiUnreachablePingOk) | 3 | `reachability` down from an API source while `experience` (ping) is up |
 /// | [`Flapping`](Self::Flapping) | 3 | the entity flaps (its latest failure is still evidence) |
-/// | [`DependentsDown`](Self::DependentsDown) | 3 | per dependent down, for an [inferred](ispvm_model::CauseKind::Inferred) cause with no fresh report |
+/// | [`DependentsDown`](Self::DependentsDown) | 3 | per dependent that needs the entity and is reported unreachable too (support of a failure, and of an [inferred](ispvm_model::CauseKind::Inferred) cause that missed a poll) |
 /// | [`VantageBurst`](Self::VantageBurst) | 3 | per contradicted down reported only by a vantage point, for its inferred isolation |
 /// | [`ReachedByOtherSource`](Self::ReachedByOtherSource) | 6 | *counter-evidence*: another source reached the entity after it was reported down |
 /// | [`DependentAnswers`](Self::DependentAnswers) | 8 | *counter-evidence*: a dependent that needs the entity answered after it was reported down |

@@ -889,6 +889,27 @@ fn gather_evidence(
                 }
             }
             if c.kind == Kind::Failure {
+                // Corroboration: dependents that cannot work without it are reported down too.
+                let mut down = 0;
+                for &g in idx.member_of.row(e) {
+                    let g = g as usize;
+                    if state.grp_avail[g] >= idx.required[g] || down >= MAX_DEPENDENTS_LISTED {
+                        continue;
+                    }
+                    let d = idx.dependent[g];
+                    let dl = store::latest(eng.store.history(d), at, stale_before);
+                    let near =
+                        |o: &store::SigObs| o.at >= store::minus(c.start, eng.config.correlation_window);
+                    if let Some(o) = dl[0].filter(|o| o.state == SignalState::Down && near(o)) {
+                        let note = format!(
+                            "{} ({} needs it)",
+                            EvidenceKind::DependentsDown.description(),
+                            entities[d as usize].id.as_str()
+                        );
+                        push(EvidenceKind::DependentsDown, 0, d, sig_ev(&o, note), &mut items);
+                        down += 1;
+                    }
+                }
                 // Counter-evidence: a source that did not report it down reached it since.
                 for ((slot, src), o) in &per_source {
                     if (*slot == 0 || *slot == 3)
