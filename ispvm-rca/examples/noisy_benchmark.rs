@@ -213,7 +213,7 @@ fn generate(rng: &mut Rng) -> Net {
         );
         parent.insert(bras, format!("agg{}", 2 * i));
     }
-    observed.retain(|(e, _)| !e.starts_with("vp"));
+    observed.retain(|(e, _)| e != "vp1" && e != "vp2");
     observed.push(("vp1".into(), Signal::Reachability));
     observed.push(("vp2".into(), Signal::Reachability));
     Net {
@@ -281,6 +281,10 @@ fn trial(rng: &mut Rng, noise: Noise) -> Trial {
         isolated = Some((vp.to_string(), up.to_string()));
     }
     let avail = truth(&net, &failed, t1);
+    if std::env::var_os("NOISY_TRUTH").is_some() {
+        let down: Vec<&String> = avail.iter().filter(|(_, a)| !**a).map(|(k, _)| k).collect();
+        eprintln!("failed {failed:?} unavailable {down:?}");
+    }
     let visible: BTreeSet<String> = failed
         .iter()
         .filter(|f| {
@@ -388,6 +392,19 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
         let mut covers = Vec::new();
         for c in inc.root_causes.iter().filter(|c| failure_like(c.kind)) {
             let ok = correct(t, c.entity.as_str());
+            if std::env::var_os("NOISY_DEBUG").is_some() && !ok {
+                eprintln!(
+                    "false cause {} {} {:.3} role {} glitch {} counter {} ev [{}] failed {:?}",
+                    c.entity,
+                    c.kind,
+                    c.confidence.get(),
+                    c.role,
+                    c.suspected_glitch,
+                    c.counter_evidence.len(),
+                    c.evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
+                    t.failed
+                );
+            }
             s.causes += 1;
             s.causes_right += usize::from(ok);
             s.scored.push((c.confidence.get(), ok));
@@ -409,6 +426,28 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
             if inc.page {
                 s.paged += 1;
                 s.paged_right += usize::from(ok);
+            }
+        }
+    }
+    if std::env::var_os("NOISY_DEBUG").is_some() {
+        for v in t.visible.iter().filter(|v| !paged_found.contains(*v)) {
+            let obs: Vec<String> = t
+                .observations
+                .iter()
+                .filter(|o| o.entity.as_str() == v.as_str() && o.at > t.at - Duration::seconds(30))
+                .map(|o| format!("{:?}", o.value).replace("Signal { signal: ", "").replace(" }", "") + " " + o.source.as_deref().unwrap_or(""))
+                .collect();
+            let listed: Vec<String> = incidents
+                .iter()
+                .flat_map(|i| i.root_causes.iter().map(move |c| (i, c)))
+                .filter(|(_, c)| c.entity.as_str() == v.as_str())
+                .map(|(i, c)| format!("{} {} {:.3} page {}", c.role, c.kind, c.confidence.get(), i.page))
+                .collect();
+            eprintln!("visible not paged {v}: obs {obs:?} listed {listed:?} failed {:?}", t.failed);
+            if listed.is_empty() && std::env::var_os("NOISY_DUMP").is_some() {
+                for i in incidents {
+                    eprintln!("  {} page {} | {}", i.id, i.page, i.summary);
+                }
             }
         }
     }

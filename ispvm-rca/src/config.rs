@@ -28,10 +28,11 @@ use crate::subscribers::ContractSessionRule;
 /// | [`VantageBurst`](Self::VantageBurst) | 3 | per contradicted down reported only by a vantage point, for its inferred isolation |
 /// | [`ReachedByOtherSource`](Self::ReachedByOtherSource) | 6 | *counter-evidence*: another source reached the entity after it was reported down |
 /// | [`DependentAnswers`](Self::DependentAnswers) | 8 | *counter-evidence*: a dependent that needs the entity answered after it was reported down |
+/// | [`PathLost`](Self::PathLost) | 6 | *counter-evidence*: something that needs the entity has also lost every path to it, so the entity's `down` may only mean the pollers cannot reach it |
 /// | [`SourceIsolated`](Self::SourceIsolated) | 20 | *counter-evidence*: the only source of the report is a vantage point that lost its own path |
 ///
 /// Items of one category count once per source (a poller that repeats itself is one item);
-/// the same category from several sources is corroboration. The last three categories are
+/// the same category from several sources is corroboration. The last four categories are
 /// counter-evidence: they lower the confidence ([`Confidence::combine`](ispvm_model::Confidence::combine)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -64,13 +65,15 @@ pub enum EvidenceKind {
     ReachedByOtherSource,
     /// Counter-evidence: a dependent that needs the entity answers.
     DependentAnswers,
+    /// Counter-evidence: what needs the entity has lost every path to it as well.
+    PathLost,
     /// Counter-evidence: the report comes only from a vantage point that lost its own path.
     SourceIsolated,
 }
 
 impl EvidenceKind {
     /// Every category, in declaration order.
-    pub const ALL: [EvidenceKind; 15] = [
+    pub const ALL: [EvidenceKind; 16] = [
         EvidenceKind::UplinkInterfaceDown,
         EvidenceKind::OspfDown,
         EvidenceKind::BgpDown,
@@ -85,6 +88,7 @@ impl EvidenceKind {
         EvidenceKind::VantageBurst,
         EvidenceKind::ReachedByOtherSource,
         EvidenceKind::DependentAnswers,
+        EvidenceKind::PathLost,
         EvidenceKind::SourceIsolated,
     ];
 
@@ -102,7 +106,7 @@ impl EvidenceKind {
             | EvidenceKind::Flapping
             | EvidenceKind::DependentsDown
             | EvidenceKind::VantageBurst => 3.0,
-            EvidenceKind::ReachedByOtherSource => 6.0,
+            EvidenceKind::ReachedByOtherSource | EvidenceKind::PathLost => 6.0,
             EvidenceKind::DependentAnswers => 8.0,
             EvidenceKind::SourceIsolated => 20.0,
         }
@@ -115,6 +119,7 @@ impl EvidenceKind {
             self,
             EvidenceKind::ReachedByOtherSource
                 | EvidenceKind::DependentAnswers
+                | EvidenceKind::PathLost
                 | EvidenceKind::SourceIsolated
         )
     }
@@ -137,6 +142,7 @@ impl EvidenceKind {
             EvidenceKind::VantageBurst => "uncorroborated down from this vantage point",
             EvidenceKind::ReachedByOtherSource => "reached by another source",
             EvidenceKind::DependentAnswers => "a dependent that needs it answers",
+            EvidenceKind::PathLost => "what needs it lost every path to it too",
             EvidenceKind::SourceIsolated => "its only source lost its own path",
         }
     }
@@ -304,7 +310,7 @@ pub const DEFAULT_PAGE_THRESHOLD: f64 = 0.3;
 /// | page threshold | [`DEFAULT_PAGE_THRESHOLD`] | an incident pages when its primary's confidence reaches it |
 /// | inferred causes | on, 2 dependents | propose an entity that missed a poll whose dependents (at least that many) are all down |
 /// | poll interval | none | how often every entity is reported; an entity whose last report is at least this much older than its dependents' failure missed a poll (none: never judged missed, so no inferred silent causes, as the contract requires) |
-/// | vantage burst | 3 | that many contradicted downs reported only by one vantage point (a source that is an entity) infer its isolation; 0 disables |
+/// | vantage burst | 5 | that many contradicted downs reported only by one vantage point (a source that is an entity) infer its isolation; 0 disables |
 /// | reliability | [`Reliability::default`] | per-source trust, learned from feedback |
 #[derive(Clone)]
 pub struct EngineConfig {
@@ -359,7 +365,7 @@ impl Default for EngineConfig {
             infer_causes: true,
             inferred_min_dependents: 2,
             poll_interval: None,
-            vantage_burst: 3,
+            vantage_burst: 5,
             reliability: Reliability::default(),
         }
     }
@@ -551,7 +557,7 @@ impl EngineConfigBuilder {
     }
 
     /// Contradicted, uncorroborated downs from one vantage point that infer the vantage point
-    /// lost its own path (default 3; 0 disables the inference). A vantage point is a source
+    /// lost its own path (default 5; 0 disables the inference). A vantage point is a source
     /// whose name is the id of an entity of the topology.
     #[must_use]
     pub fn vantage_burst(mut self, burst: u32) -> Self {

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 use ispvm_model::{
     CauseKind, CauseRole, Confidence, EntityId, EntityKind, EntityStatus, Evidence, IdPath,
-    Incident, RootCause, SessionAssessment, SignalState, Topology,
+    Incident, RootCause, SessionAssessment, Signal, SignalState, Topology,
 };
 
 use crate::analysis::Analysis;
@@ -455,8 +455,10 @@ pub(crate) fn build(
         // Primary ordering: most impact, higher confidence, earlier failure, smaller id.
         order.sort_by(|&a, &b| {
             let (ca, cb) = (&causes[a], &causes[b]);
-            ca.demoted
-                .cmp(&cb.demoted)
+            // Suspected glitches (contradicted, never the case on consistent observations)
+            // come last, then the contract's order.
+            ca.glitch
+                .cmp(&cb.glitch)
                 .then(cb.impact.cmp(&ca.impact))
                 .then(cb.confidence.total_cmp(&ca.confidence))
                 .then(ca.start.cmp(&cb.start))
@@ -910,19 +912,69 @@ fn gather_evidence(
                         down += 1;
                     }
                 }
-                // Counter-evidence: a source that did not report it down reached it since.
-                for ((slot, src), o) in &per_source {
-                    if (*slot == 0 || *slot == 3)
-                        && o.state == SignalState::Up
+                // Counter-evidence: a source that did not report it down reached it since
+                // (its reachability, experience, link or routing is up).
+                let reported_down = |src: u32| {
+                    bad.iter().any(|(b, _)| *b == src)
+                        || per_source.iter().any(|((slot, s), o)| {
+                            *s == src && *slot < 3 && o.state == SignalState::Down
+                        })
+                };
+                let mut reached: Vec<u32> = Vec::new();
+                for ((_, src), o) in &per_source {
+                    if o.state == SignalState::Up
                         && o.at >= c.start
-                        && !bad.iter().any(|(b, _)| b == src)
+                        && !reported_down(*src)
+                        && !reached.contains(src)
                     {
+                        reached.push(*src);
                         let k = EvidenceKind::ReachedByOtherSource;
                         let note = match source(*src) {
                             Some(s) => format!("{} ({s})", k.description()),
                             None => k.description().to_string(),
                         };
                         push(k, *src, NONE, sig_ev(o, note), &mut counter);
+                    }
+                }
+                // Counter-evidence: something that needs it has lost every path to it too (a
+                // group of that dependent not involving it is unsatisfied), so its `down` may be
+                // only the pollers' view from behind the lost paths.
+                let mut lost = 0;
+                for &g in idx.member_of.row(e) {
+                    if lost >= MAX_DEPENDENTS_LISTED {
+                        break;
+                    }
+                    let d = idx.dependent[g as usize];
+                    for &g2 in idx.groups_of.row(d as usize) {
+                        let g2 = g2 as usize;
+                        let members = idx.members.row(g2);
+                        if g2 == g as usize
+                            || state.grp_avail[g2] >= idx.required[g2]
+                            || members.contains(&c.entity)
+                        {
+                            continue;
+                        }
+                        let k = EvidenceKind::PathLost;
+                        let note = format!(
+                            "{}: {} needs it and has lost {}",
+                            k.description(),
+                            entities[d as usize].id.as_str(),
+                            eng.topology
+                                .groups()
+                                .get(g2)
+                                .map_or_else(String::new, ToString::to_string)
+                        );
+                        let mut ev = Evidence::signal(
+                            Signal::Reachability.as_str(),
+                            SignalState::Down,
+                            c.start,
+                            0.0,
+                        )
+                        .with_note(note);
+                        ev.state = None;
+                        push(k, 0, d, ev, &mut counter);
+                        lost += 1;
+                        break;
                     }
                 }
                 // Counter-evidence: a dependent that cannot work without it answers.
@@ -935,7 +987,10 @@ fn gather_evidence(
                     }
                     let d = idx.dependent[g];
                     let dl = store::latest(eng.store.history(d), at, stale_before);
-                    let up = [dl[0], dl[3]]
+                    if store::is_failed(&dl) {
+                        continue;
+                    }
+                    let up = dl
                         .into_iter()
                         .flatten()
                         .filter(|o| o.state == SignalState::Up && o.at >= c.start)
@@ -1091,7 +1146,11 @@ fn vantage_isolation(
         if c.kind != Kind::Failure {
             continue;
         }
-        let mut srcs = c.support.iter().map(|i| i.source);
+        let mut srcs = c
+            .support
+            .iter()
+            .filter(|i| i.kind != EvidenceKind::DependentsDown)
+            .map(|i| i.source);
         let Some(first) = srcs.next() else { continue };
         if first == 0 || srcs.any(|s| s != first) {
             continue;
