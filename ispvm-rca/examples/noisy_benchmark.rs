@@ -423,6 +423,18 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
             let demoted = p.suspected_glitch && !inc.page;
             s.primaries
                 .push((p.confidence.get(), ok, covers.clone(), demoted));
+            if inc.page && !ok && std::env::var_os("NOISY_PAGED").is_some() {
+                let c = p;
+                eprintln!(
+                    "false page {} {} {:.3} ev [{}] counter [{}] failed {:?}",
+                    c.entity,
+                    c.kind,
+                    c.confidence.get(),
+                    c.evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
+                    c.counter_evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
+                    t.failed
+                );
+            }
             if inc.page {
                 s.paged += 1;
                 s.paged_right += usize::from(ok);

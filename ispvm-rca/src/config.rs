@@ -26,7 +26,7 @@ use crate::subscribers::ContractSessionRule;
 /// | [`Flapping`](Self::Flapping) | 3 | the entity flaps (its latest failure is still evidence) |
 /// | [`DependentsDown`](Self::DependentsDown) | 3 | per dependent that needs the entity and is reported unreachable too (support of a failure, and of an [inferred](ispvm_model::CauseKind::Inferred) cause that missed a poll) |
 /// | [`VantageBurst`](Self::VantageBurst) | 3 | per contradicted down reported only by a vantage point, for its inferred isolation |
-/// | [`ReachedByOtherSource`](Self::ReachedByOtherSource) | 6 | *counter-evidence*: another source reached the entity after it was reported down |
+/// | [`ReachedByOtherSource`](Self::ReachedByOtherSource) | 10 | *counter-evidence*: another source reached the entity after it was reported down |
 /// | [`DependentAnswers`](Self::DependentAnswers) | 8 | *counter-evidence*: a dependent that needs the entity answered after it was reported down |
 /// | [`PathLost`](Self::PathLost) | 6 | *counter-evidence*: something that needs the entity has also lost every path to it, so the entity's `down` may only mean the pollers cannot reach it |
 /// | [`SourceIsolated`](Self::SourceIsolated) | 20 | *counter-evidence*: the only source of the report is a vantage point that lost its own path |
@@ -106,7 +106,8 @@ impl EvidenceKind {
             | EvidenceKind::Flapping
             | EvidenceKind::DependentsDown
             | EvidenceKind::VantageBurst => 3.0,
-            EvidenceKind::ReachedByOtherSource | EvidenceKind::PathLost => 6.0,
+            EvidenceKind::PathLost => 6.0,
+            EvidenceKind::ReachedByOtherSource => 10.0,
             EvidenceKind::DependentAnswers => 8.0,
             EvidenceKind::SourceIsolated => 20.0,
         }

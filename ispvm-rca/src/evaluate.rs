@@ -67,6 +67,8 @@ struct Item {
     kind: EvidenceKind,
     source: u32,
     about: u32,
+    /// A report about a related entity (an interface, a link of the device), not the cause's own.
+    related: bool,
     ev: Evidence,
 }
 
@@ -699,13 +701,8 @@ fn gather_evidence(
     let kind = entities[e].kind;
     let mut items: Vec<Item> = Vec::new();
     let mut counter: Vec<Item> = Vec::new();
-    let push = |k: EvidenceKind, source: u32, about: u32, ev: Evidence, items: &mut Vec<Item>| {
-        let it = Item {
-            kind: k,
-            source,
-            about,
-            ev,
-        };
+    let push_item = |it: Item, items: &mut Vec<Item>| {
+        let (k, source, about) = (it.kind, it.source, it.about);
         match items
             .iter_mut()
             .find(|x| x.kind == k && x.source == source && x.about == about)
@@ -714,6 +711,30 @@ fn gather_evidence(
             Some(_) => {}
             None => items.push(it),
         }
+    };
+    let push_own = |k: EvidenceKind, source: u32, about: u32, ev: Evidence, items: &mut Vec<Item>| {
+        push_item(
+            Item {
+                kind: k,
+                source,
+                about,
+                related: false,
+                ev,
+            },
+            items,
+        );
+    };
+    let push_rel = |k: EvidenceKind, source: u32, ev: Evidence, items: &mut Vec<Item>| {
+        push_item(
+            Item {
+                kind: k,
+                source,
+                about: NONE,
+                related: true,
+                ev,
+            },
+            items,
+        );
     };
     let source = |s: u32| eng.store.source(s).map(str::to_string);
     let sig_ev = |o: &store::SigObs, note: String| {
@@ -732,7 +753,7 @@ fn gather_evidence(
                     a.baseline.unwrap_or(0),
                     a.current.unwrap_or(0)
                 );
-                push(
+                push_own(
                     EvidenceKind::SessionDrop,
                     0,
                     NONE,
@@ -753,7 +774,7 @@ fn gather_evidence(
                     fi.transitions,
                     eng.config.flap_window.num_seconds()
                 );
-                push(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
+                push_own(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
             }
         }
         Kind::Failure | Kind::Maintenance => {
@@ -777,7 +798,7 @@ fn gather_evidence(
                 match slot {
                     1 if o.state == SignalState::Down => {
                         let k = link_kind(eng.store.source(*src));
-                        push(
+                        push_own(
                             k,
                             *src,
                             NONE,
@@ -787,7 +808,7 @@ fn gather_evidence(
                     }
                     2 if o.state == SignalState::Down => {
                         let k = routing_kind(kind, &entities[e].id);
-                        push(
+                        push_own(
                             k,
                             *src,
                             NONE,
@@ -812,7 +833,7 @@ fn gather_evidence(
             if named >= 2 {
                 // Several vantage points agree: each is an independent item.
                 for (src, o) in &bad {
-                    push(
+                    push_own(
                         EvidenceKind::PingLossMultiVantage,
                         *src,
                         NONE,
@@ -831,7 +852,7 @@ fn gather_evidence(
                 } else {
                     EvidenceKind::Unreachable
                 };
-                push(
+                push_own(
                     k,
                     o.source,
                     NONE,
@@ -856,20 +877,18 @@ fn gather_evidence(
                     |o: &store::SigObs| (o.at - c.start).abs() <= eng.config.correlation_window;
                 if let Some(o) = rl[1].filter(|o| o.state == SignalState::Down && near(o)) {
                     let k = link_kind(eng.store.source(o.source));
-                    push(
+                    push_rel(
                         k,
                         o.source,
-                        NONE,
                         sig_ev(&o, format!("{} ({rid})", k.description())),
                         &mut items,
                     );
                 }
                 if let Some(o) = rl[2].filter(|o| o.state == SignalState::Down && near(o)) {
                     let k = routing_kind(entities[r as usize].kind, &entities[r as usize].id);
-                    push(
+                    push_rel(
                         k,
                         o.source,
-                        NONE,
                         sig_ev(&o, format!("{} ({rid})", k.description())),
                         &mut items,
                     );
@@ -887,7 +906,7 @@ fn gather_evidence(
                         fi.transitions,
                         eng.config.flap_window.num_seconds()
                     );
-                    push(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
+                    push_own(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
                 }
             }
             if c.kind == Kind::Failure {
@@ -908,7 +927,7 @@ fn gather_evidence(
                             EvidenceKind::DependentsDown.description(),
                             entities[d as usize].id.as_str()
                         );
-                        push(EvidenceKind::DependentsDown, 0, d, sig_ev(&o, note), &mut items);
+                        push_own(EvidenceKind::DependentsDown, 0, d, sig_ev(&o, note), &mut items);
                         down += 1;
                     }
                 }
@@ -933,7 +952,7 @@ fn gather_evidence(
                             Some(s) => format!("{} ({s})", k.description()),
                             None => k.description().to_string(),
                         };
-                        push(k, *src, NONE, sig_ev(o, note), &mut counter);
+                        push_own(k, *src, NONE, sig_ev(o, note), &mut counter);
                     }
                 }
                 // Counter-evidence: something that needs it has lost every path to it too (a
@@ -972,7 +991,7 @@ fn gather_evidence(
                         )
                         .with_note(note);
                         ev.state = None;
-                        push(k, 0, d, ev, &mut counter);
+                        push_own(k, 0, d, ev, &mut counter);
                         lost += 1;
                         break;
                     }
@@ -1004,7 +1023,7 @@ fn gather_evidence(
                         );
                         let mut ev = sig_ev(&o, note);
                         ev.signal = o.signal.as_str().to_string();
-                        push(k, o.source, d, ev, &mut counter);
+                        push_own(k, o.source, d, ev, &mut counter);
                         answering += 1;
                     }
                 }
@@ -1113,6 +1132,7 @@ fn infer_silent(
             }
             c.support.push(Item {
                 kind: EvidenceKind::DependentsDown,
+                related: false,
                 source: 0,
                 about: d,
                 ev,
@@ -1149,7 +1169,7 @@ fn vantage_isolation(
         let mut srcs = c
             .support
             .iter()
-            .filter(|i| i.kind != EvidenceKind::DependentsDown)
+            .filter(|i| i.kind != EvidenceKind::DependentsDown && !i.related)
             .map(|i| i.source);
         let Some(first) = srcs.next() else { continue };
         if first == 0 || srcs.any(|s| s != first) {
@@ -1193,6 +1213,7 @@ fn vantage_isolation(
             ev.source = Some(vname.clone());
             c.counter.push(Item {
                 kind: EvidenceKind::SourceIsolated,
+                related: false,
                 source: 0,
                 about: v,
                 ev,
@@ -1225,6 +1246,7 @@ fn vantage_isolation(
                     ev.source = Some(vname.clone());
                     c.support.push(Item {
                         kind: EvidenceKind::VantageBurst,
+                        related: false,
                         source: 0,
                         about: x,
                         ev,
