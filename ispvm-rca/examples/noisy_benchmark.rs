@@ -5,13 +5,15 @@
 //! dual-homed to two aggregation routers, an `internet` service needing 2 of 3 transit BGP
 //! sessions) watched by two vantage points (`vp1`, `vp2`, entities with their own uplink),
 //! injects failures, makes the reports noisy (each vantage point misses a report with
-//! probability 0.1; 2 % of healthy entities get one false `down` from one vantage point; now and
-//! then a vantage point loses its own uplink and reports everything down), feeds the engine and
+//! probability 0.1; 2 % of healthy entities get one false `down` from one vantage point;
+//! optionally (`--vp-isolation`) a vantage point loses its own uplink in a share of the trials
+//! and reports everything down), feeds the engine and
 //! scores its causes, paging decisions and confidence against the injected truth, next to naive
 //! Zabbix-style suppression. Deterministic for a seed.
 //!
 //! ```text
-//! cargo run --release -p ispvm-rca --example noisy_benchmark -- [--seed N] [--trials N]
+//! cargo run --release -p ispvm-rca --example noisy_benchmark -- [--seed N] [--trials N] \
+//!     [--missed P] [--false-down P] [--vp-isolation P]
 //! ```
 //!
 //! Results and how to read them: `docs/research/noisy-benchmark.md`.
@@ -363,6 +365,9 @@ fn matches_truth(t: &Trial, truth: &str, entity: &str) -> bool {
 struct Score {
     causes: usize,
     causes_right: usize,
+    /// Causes that are not suspected glitches.
+    trusted: usize,
+    trusted_right: usize,
     visible: usize,
     visible_found: usize,
     paged: usize,
@@ -407,6 +412,10 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
             }
             s.causes += 1;
             s.causes_right += usize::from(ok);
+            if !c.suspected_glitch {
+                s.trusted += 1;
+                s.trusted_right += usize::from(ok);
+            }
             s.scored.push((c.confidence.get(), ok));
             for v in &t.visible {
                 if matches_truth(t, v, c.entity.as_str()) {
@@ -594,23 +603,28 @@ fn train(seed: u64, n: usize, noise: Noise, config: &EngineConfig) -> EngineConf
 fn main() {
     let mut seed = 16u64;
     let mut trials = 400usize;
+    let mut noise = Noise {
+        missed: 0.10,
+        false_down: 0.02,
+        vp_isolation: 0.0,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let v = args.next().and_then(|v| v.parse::<u64>().ok());
+        let v = args.next().and_then(|v| v.parse::<f64>().ok());
         match (a.as_str(), v) {
-            ("--seed", Some(v)) => seed = v,
-            ("--trials", Some(v)) => trials = usize::try_from(v).unwrap_or(usize::MAX),
+            ("--seed", Some(v)) if v >= 0.0 => seed = v as u64,
+            ("--trials", Some(v)) if v >= 1.0 => trials = v as usize,
+            ("--missed", Some(v)) => noise.missed = v,
+            ("--false-down", Some(v)) => noise.false_down = v,
+            ("--vp-isolation", Some(v)) => noise.vp_isolation = v,
             _ => {
-                eprintln!("usage: noisy_benchmark [--seed N] [--trials N]");
+                eprintln!(
+                    "usage: noisy_benchmark [--seed N] [--trials N] [--missed P] [--false-down P] [--vp-isolation P]"
+                );
                 std::process::exit(2);
             }
         }
     }
-    let noise = Noise {
-        missed: 0.10,
-        false_down: 0.02,
-        vp_isolation: 0.10,
-    };
     let config = EngineConfig::builder()
         .poll_interval(Some(Duration::seconds(60)))
         .build();
@@ -624,6 +638,13 @@ fn main() {
     println!(
         "visible injected failures {}, engine incidents {}, reported causes {}",
         eng.visible, eng.incidents, eng.causes
+    );
+    println!();
+    println!(
+        "causes listed: {}, of them suspected glitches: {}; precision of the causes that are not suspected glitches: {:.3}",
+        eng.causes,
+        eng.causes - eng.trusted,
+        ratio(eng.trusted_right, eng.trusted)
     );
     println!();
     println!(
