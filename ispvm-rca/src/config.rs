@@ -294,7 +294,7 @@ impl Reliability {
 
 /// Default [`EngineConfig::page_threshold`]: chosen on the noisy benchmark
 /// (`docs/research/noisy-benchmark.md`).
-pub const DEFAULT_PAGE_THRESHOLD: f64 = 0.3;
+pub const DEFAULT_PAGE_THRESHOLD: f64 = 0.35;
 
 /// How the engine treats time, evidence and subscribers. Build it with [`EngineConfig::builder`]
 /// or take [`EngineConfig::default`], which follows the scenario contract exactly.
