@@ -184,7 +184,11 @@ impl Confidence {
     /// non-finite weights count as 0).
     #[must_use]
     pub fn item_probability(weight: f64) -> f64 {
-        let w = if weight.is_finite() { weight.max(0.0) } else { 0.0 };
+        let w = if weight.is_finite() {
+            weight.max(0.0)
+        } else {
+            0.0
+        };
         Self::SINGLE_SIGNAL_CAP * w / (w + Self::HALF_SATURATION)
     }
 

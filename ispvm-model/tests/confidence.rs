@@ -86,5 +86,8 @@ fn one_source_never_exceeds_the_single_signal_cap() {
     // Two sources that agree go beyond it.
     let c = Confidence::combine([("vp1", 1e12), ("vp2", 1e12)], [], 1.0).get();
     assert_eq!(c, 0.96);
-    assert_eq!(Confidence::combine([("vp1", f64::NAN)], [f64::INFINITY], 1.0).get(), 0.01);
+    assert_eq!(
+        Confidence::combine([("vp1", f64::NAN)], [f64::INFINITY], 1.0).get(),
+        0.01
+    );
 }

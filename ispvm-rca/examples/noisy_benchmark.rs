@@ -75,11 +75,16 @@ struct Net {
 }
 
 fn id(s: &str) -> EntityId {
-    s.parse().unwrap_or_else(|e| panic!("generated id {s}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("generated id {s}: {e}"))
 }
 
 fn generate(rng: &mut Rng) -> Net {
-    let mut b = TopologyBuilder::new("bench-isp".parse().unwrap_or_else(|e| panic!("tenant: {e}")));
+    let mut b = TopologyBuilder::new(
+        "bench-isp"
+            .parse()
+            .unwrap_or_else(|e| panic!("tenant: {e}")),
+    );
     let mut observed: Vec<(String, Signal)> = Vec::new();
     let mut candidates: Vec<String> = Vec::new();
     let mut parent: BTreeMap<String, String> = BTreeMap::new();
@@ -106,7 +111,12 @@ fn generate(rng: &mut Rng) -> Net {
         candidates.push(c.to_string());
     }
     let cc = link(&mut b, "core0", "core1", &mut observed);
-    group(&mut b, &cc, GroupMode::All, &["core0".into(), "core1".into()]);
+    group(
+        &mut b,
+        &cc,
+        GroupMode::All,
+        &["core0".into(), "core1".into()],
+    );
     candidates.push(cc);
     // Vantage points, each behind its own uplink to one core.
     for (vp, core) in [("vp1", "core0"), ("vp2", "core1")] {
@@ -219,7 +229,9 @@ fn generate(rng: &mut Rng) -> Net {
     observed.push(("vp1".into(), Signal::Reachability));
     observed.push(("vp2".into(), Signal::Reachability));
     Net {
-        topology: b.build().unwrap_or_else(|e| panic!("generated topology: {e}")),
+        topology: b
+            .build()
+            .unwrap_or_else(|e| panic!("generated topology: {e}")),
         observed,
         candidates,
         parent,
@@ -304,16 +316,16 @@ fn trial(rng: &mut Rng, noise: Noise) -> Trial {
             if e == vp {
                 continue;
             }
-            observations.push(
-                Observation::signal(t0, id(e), *sig, SignalState::Up).with_source(vp),
-            );
+            observations
+                .push(Observation::signal(t0, id(e), *sig, SignalState::Up).with_source(vp));
         }
     }
     // The noisy round.
     let mut false_from: BTreeMap<&str, &str> = BTreeMap::new();
     for (e, _) in &net.observed {
         let via = net.reach_via.get(e).unwrap_or(e);
-        let healthy = avail.get(e).copied().unwrap_or(true) && avail.get(via).copied().unwrap_or(true);
+        let healthy =
+            avail.get(e).copied().unwrap_or(true) && avail.get(via).copied().unwrap_or(true);
         if healthy && rng.chance(noise.false_down) {
             false_from.insert(e, if rng.chance(0.5) { "vp1" } else { "vp2" });
         }
@@ -355,8 +367,7 @@ fn correct(t: &Trial, entity: &str) -> bool {
 
 fn matches_truth(t: &Trial, truth: &str, entity: &str) -> bool {
     entity == truth
-        || t
-            .isolated
+        || t.isolated
             .as_ref()
             .is_some_and(|(vp, up)| up == truth && vp == entity)
 }
@@ -379,7 +390,11 @@ struct Score {
 }
 
 fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { f64::NAN } else { a as f64 / b as f64 }
+    if b == 0 {
+        f64::NAN
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 fn failure_like(k: CauseKind) -> bool {
@@ -403,7 +418,11 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
                     c.role,
                     c.suspected_glitch,
                     c.counter_evidence.len(),
-                    c.evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
+                    c.evidence
+                        .iter()
+                        .map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     t.failed
                 );
             }
@@ -432,8 +451,16 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
                     c.entity,
                     c.kind,
                     c.confidence.get(),
-                    c.evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
-                    c.counter_evidence.iter().map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight)).collect::<Vec<_>>().join(", "),
+                    c.evidence
+                        .iter()
+                        .map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    c.counter_evidence
+                        .iter()
+                        .map(|e| format!("{}:{}", e.note.as_deref().unwrap_or(""), e.weight))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     t.failed
                 );
             }
@@ -449,15 +476,32 @@ fn score_engine(t: &Trial, incidents: &[Incident], s: &mut Score) {
                 .observations
                 .iter()
                 .filter(|o| o.entity.as_str() == v.as_str() && o.at > t.at - Duration::seconds(30))
-                .map(|o| format!("{:?}", o.value).replace("Signal { signal: ", "").replace(" }", "") + " " + o.source.as_deref().unwrap_or(""))
+                .map(|o| {
+                    format!("{:?}", o.value)
+                        .replace("Signal { signal: ", "")
+                        .replace(" }", "")
+                        + " "
+                        + o.source.as_deref().unwrap_or("")
+                })
                 .collect();
             let listed: Vec<String> = incidents
                 .iter()
                 .flat_map(|i| i.root_causes.iter().map(move |c| (i, c)))
                 .filter(|(_, c)| c.entity.as_str() == v.as_str())
-                .map(|(i, c)| format!("{} {} {:.3} page {}", c.role, c.kind, c.confidence.get(), i.page))
+                .map(|(i, c)| {
+                    format!(
+                        "{} {} {:.3} page {}",
+                        c.role,
+                        c.kind,
+                        c.confidence.get(),
+                        i.page
+                    )
+                })
                 .collect();
-            eprintln!("visible not paged {v}: obs {obs:?} listed {listed:?} failed {:?}", t.failed);
+            eprintln!(
+                "visible not paged {v}: obs {obs:?} listed {listed:?} failed {:?}",
+                t.failed
+            );
             if listed.is_empty() && std::env::var_os("NOISY_DUMP").is_some() {
                 for i in incidents {
                     eprintln!("  {} page {} | {}", i.id, i.page, i.summary);

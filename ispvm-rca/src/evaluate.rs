@@ -110,13 +110,18 @@ fn score(eng: &Inputs<'_>, c: &mut Cause) {
     let w = &eng.config.weights;
     let rel = &eng.config.reliability;
     let weigh = |it: &mut Item| {
-        let m = eng.store.source(it.source).map_or(1.0, |s| rel.multiplier(s));
+        let m = eng
+            .store
+            .source(it.source)
+            .map_or(1.0, |s| rel.multiplier(s));
         it.ev.weight = round3(w.get(it.kind) * m);
     };
     c.support.iter_mut().for_each(weigh);
     c.counter.iter_mut().for_each(weigh);
     c.confidence = Confidence::combine(
-        c.support.iter().map(|i| ((i.kind, i.source, i.about), i.ev.weight)),
+        c.support
+            .iter()
+            .map(|i| ((i.kind, i.source, i.about), i.ev.weight)),
         c.counter.iter().map(|i| i.ev.weight),
         1.0,
     )
@@ -536,9 +541,8 @@ pub(crate) fn build(
                 .with_suspected_glitch(c.glitch)
             })
             .collect();
-        let page = primary.is_some_and(|p| {
-            !causes[p].glitch && causes[p].confidence >= cfg.page_threshold
-        });
+        let page = primary
+            .is_some_and(|p| !causes[p].glitch && causes[p].confidence >= cfg.page_threshold);
         feedback.push((
             id.clone(),
             order
@@ -712,18 +716,19 @@ fn gather_evidence(
             None => items.push(it),
         }
     };
-    let push_own = |k: EvidenceKind, source: u32, about: u32, ev: Evidence, items: &mut Vec<Item>| {
-        push_item(
-            Item {
-                kind: k,
-                source,
-                about,
-                related: false,
-                ev,
-            },
-            items,
-        );
-    };
+    let push_own =
+        |k: EvidenceKind, source: u32, about: u32, ev: Evidence, items: &mut Vec<Item>| {
+            push_item(
+                Item {
+                    kind: k,
+                    source,
+                    about,
+                    related: false,
+                    ev,
+                },
+                items,
+            );
+        };
     let push_rel = |k: EvidenceKind, source: u32, ev: Evidence, items: &mut Vec<Item>| {
         push_item(
             Item {
@@ -774,7 +779,13 @@ fn gather_evidence(
                     fi.transitions,
                     eng.config.flap_window.num_seconds()
                 );
-                push_own(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
+                push_own(
+                    EvidenceKind::Flapping,
+                    o.source,
+                    NONE,
+                    sig_ev(o, note),
+                    &mut items,
+                );
             }
         }
         Kind::Failure | Kind::Maintenance => {
@@ -837,7 +848,10 @@ fn gather_evidence(
                         EvidenceKind::PingLossMultiVantage,
                         *src,
                         NONE,
-                        sig_ev(o, EvidenceKind::PingLossMultiVantage.description().to_string()),
+                        sig_ev(
+                            o,
+                            EvidenceKind::PingLossMultiVantage.description().to_string(),
+                        ),
                         &mut items,
                     );
                 }
@@ -906,7 +920,13 @@ fn gather_evidence(
                         fi.transitions,
                         eng.config.flap_window.num_seconds()
                     );
-                    push_own(EvidenceKind::Flapping, o.source, NONE, sig_ev(o, note), &mut items);
+                    push_own(
+                        EvidenceKind::Flapping,
+                        o.source,
+                        NONE,
+                        sig_ev(o, note),
+                        &mut items,
+                    );
                 }
             }
             if c.kind == Kind::Failure {
@@ -919,15 +939,22 @@ fn gather_evidence(
                     }
                     let d = idx.dependent[g];
                     let dl = store::latest(eng.store.history(d), at, stale_before);
-                    let near =
-                        |o: &store::SigObs| o.at >= store::minus(c.start, eng.config.correlation_window);
+                    let near = |o: &store::SigObs| {
+                        o.at >= store::minus(c.start, eng.config.correlation_window)
+                    };
                     if let Some(o) = dl[0].filter(|o| o.state == SignalState::Down && near(o)) {
                         let note = format!(
                             "{} ({} needs it)",
                             EvidenceKind::DependentsDown.description(),
                             entities[d as usize].id.as_str()
                         );
-                        push_own(EvidenceKind::DependentsDown, 0, d, sig_ev(&o, note), &mut items);
+                        push_own(
+                            EvidenceKind::DependentsDown,
+                            0,
+                            d,
+                            sig_ev(&o, note),
+                            &mut items,
+                        );
                         down += 1;
                     }
                 }
@@ -1000,8 +1027,7 @@ fn gather_evidence(
                 let mut answering = 0;
                 for &g in idx.member_of.row(e) {
                     let g = g as usize;
-                    if state.grp_avail[g] >= idx.required[g] || answering >= MAX_DEPENDENTS_LISTED
-                    {
+                    if state.grp_avail[g] >= idx.required[g] || answering >= MAX_DEPENDENTS_LISTED {
                         continue;
                     }
                     let d = idx.dependent[g];
@@ -1112,7 +1138,11 @@ fn infer_silent(
         }
         let xid = entities[xi].id.as_str();
         let mut c = Cause::new(x, Kind::Inferred, at);
-        c.start = explained.iter().map(|&ci| causes[ci].start).min().unwrap_or(at);
+        c.start = explained
+            .iter()
+            .map(|&ci| causes[ci].start)
+            .min()
+            .unwrap_or(at);
         c.impact = explained
             .iter()
             .map(|&ci| causes[ci].impact.saturating_add(1))

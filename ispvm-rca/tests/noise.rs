@@ -231,7 +231,10 @@ fn a_silent_entity_whose_dependents_are_down_is_an_inferred_cause() {
             ("acc2", CauseRole::Contributing)
         ]
     );
-    assert_eq!(i.summary, "agg1 inferred down, with acc1 down, acc2 down; no impact");
+    assert_eq!(
+        i.summary,
+        "agg1 inferred down, with acc1 down, acc2 down; no impact"
+    );
 }
 
 #[test]
@@ -290,9 +293,10 @@ fn a_vantage_point_that_lost_its_path_is_one_cause_in_its_own_incident() {
     for c in &i.root_causes[1..] {
         assert!(c.suspected_glitch, "{c:#?}");
         assert!(
-            c.counter_evidence
-                .iter()
-                .any(|x| x.note.as_deref().is_some_and(|n| n.contains("vp1 lost its own path"))),
+            c.counter_evidence.iter().any(|x| x
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("vp1 lost its own path"))),
             "{c:#?}"
         );
         assert!(c.confidence.get() < DEFAULT_PAGE_THRESHOLD);
@@ -329,7 +333,11 @@ fn a_burst_of_contradicted_downs_from_one_vantage_point_infers_its_isolation() {
     assert_eq!(a.incidents().len(), 1, "{:#?}", a.incidents());
     let i = &a.incidents()[0];
     let p = i.primary().unwrap();
-    assert_eq!((p.entity.as_str(), p.kind), ("vp1", CauseKind::Inferred), "{i:#?}");
+    assert_eq!(
+        (p.entity.as_str(), p.kind),
+        ("vp1", CauseKind::Inferred),
+        "{i:#?}"
+    );
     assert_eq!(p.evidence.len(), 3);
     assert_eq!(
         p.evidence[0].note.as_deref(),
@@ -365,8 +373,13 @@ fn a_false_alarm_lowers_the_reliability_of_its_sources() {
     let inc = a.incidents()[0].id.clone();
     e.record_false_alarm(&inc).unwrap();
     assert!(e.reliability().reliability("vp1") < e.reliability().prior_mean());
-    assert_eq!(e.reliability().reliability("vp2"), e.reliability().prior_mean());
-    let after = cause(e.evaluate(t(61)).incidents(), "acc1").confidence.get();
+    assert_eq!(
+        e.reliability().reliability("vp2"),
+        e.reliability().prior_mean()
+    );
+    let after = cause(e.evaluate(t(61)).incidents(), "acc1")
+        .confidence
+        .get();
     assert!(after < before, "{before} -> {after}");
     assert!(e.record_false_alarm("inc-nope").is_err());
 }
