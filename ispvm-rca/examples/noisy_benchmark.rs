@@ -206,7 +206,7 @@ fn generate(rng: &mut Rng) -> Net {
             for k in 0..2 {
                 let cpe = format!("{}/cpe{k}", names[j]);
                 device(&mut b, &cpe, &mut observed);
-                group(&mut b, &cpe, GroupMode::All, &[site.clone()]);
+                group(&mut b, &cpe, GroupMode::All, std::slice::from_ref(&site));
                 candidates.push(cpe.clone());
                 parent.insert(cpe, names[j].clone());
             }

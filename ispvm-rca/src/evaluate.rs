@@ -343,7 +343,6 @@ pub(crate) fn build(
             add_cause(i, k, &mut causes);
         }
     }
-    drop(add_cause);
     let mut set_count = vec![0u64; sets.len()];
     for &sid in &explained {
         if let Some(c) = set_count.get_mut(sid as usize) {
@@ -414,9 +413,8 @@ pub(crate) fn build(
             }
         }
     }
-    for ci in 0..causes.len() {
-        for k in 0..causes[ci].explains.len() {
-            let other = causes[ci].explains[k];
+    for (ci, c) in causes.iter().enumerate() {
+        for &other in &c.explains {
             uf.union(ci, other);
         }
     }
