@@ -16,7 +16,10 @@
 //!     [--missed P] [--false-down P] [--vp-isolation P]
 //! ```
 //!
-//! Results and how to read them: `docs/research/noisy-benchmark.md`.
+//! Results and how to read them: `docs/research/noisy-benchmark.md`. Diagnostics on stderr:
+//! `NOISY_DEBUG=1` lists every wrong cause and every visible failure that was not paged
+//! (`NOISY_DUMP=1` adds the incidents of that trial), `NOISY_PAGED=1` every wrongly paged
+//! primary, `NOISY_TRUTH=1` the injected failures and the truly unavailable entities.
 #![forbid(unsafe_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
