@@ -55,13 +55,13 @@ impl Rng {
 
 /// Noise of the reports.
 #[derive(Clone, Copy)]
-struct Noise {
+pub struct Noise {
     /// Probability that a vantage point misses one report.
-    missed: f64,
+    pub missed: f64,
     /// Probability that a healthy entity gets one false `down` from one vantage point.
-    false_down: f64,
+    pub false_down: f64,
     /// Probability that a trial also isolates one vantage point (its uplink fails).
-    vp_isolation: f64,
+    pub vp_isolation: f64,
 }
 
 /// A generated network.
@@ -375,24 +375,35 @@ fn matches_truth(t: &Trial, truth: &str, entity: &str) -> bool {
             .is_some_and(|(vp, up)| up == truth && vp == entity)
 }
 
+/// What one method got right and wrong over a run.
 #[derive(Default)]
-struct Score {
-    causes: usize,
-    causes_right: usize,
+pub struct Score {
+    /// Causes listed (failure or inferred).
+    pub causes: usize,
+    /// Of them, injected failures.
+    pub causes_right: usize,
     /// Causes that are not suspected glitches.
-    trusted: usize,
-    trusted_right: usize,
-    visible: usize,
-    visible_found: usize,
-    paged: usize,
-    paged_right: usize,
-    visible_paged: usize,
-    incidents: usize,
+    pub trusted: usize,
+    /// Of them, injected failures.
+    pub trusted_right: usize,
+    /// Injected failures not hidden behind another.
+    pub visible: usize,
+    /// Of them, listed as a cause.
+    pub visible_found: usize,
+    /// Paged incidents.
+    pub paged: usize,
+    /// Of them, with a right primary.
+    pub paged_right: usize,
+    /// Visible failures that are a cause of a paged incident.
+    pub visible_paged: usize,
+    /// Incidents.
+    pub incidents: usize,
     /// (confidence, label) of every reported cause.
-    scored: Vec<(f64, bool)>,
+    pub scored: Vec<(f64, bool)>,
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
+/// `a / b`, NaN for `b = 0`.
+pub fn ratio(a: usize, b: usize) -> f64 {
     if b == 0 {
         f64::NAN
     } else {
@@ -552,7 +563,7 @@ fn score_naive(t: &Trial, s: &mut Score) {
 }
 
 /// ROC AUC by the rank statistic (ties count half).
-fn auc(scored: &[(f64, bool)]) -> f64 {
+pub fn auc(scored: &[(f64, bool)]) -> f64 {
     let pos: Vec<f64> = scored.iter().filter(|x| x.1).map(|x| x.0).collect();
     let neg: Vec<f64> = scored.iter().filter(|x| !x.1).map(|x| x.0).collect();
     if pos.is_empty() || neg.is_empty() {
@@ -573,7 +584,8 @@ fn auc(scored: &[(f64, bool)]) -> f64 {
     sum / (pos.len() * neg.len()) as f64
 }
 
-fn brier(scored: &[(f64, bool)]) -> f64 {
+/// Mean squared error of the confidences against the labels.
+pub fn brier(scored: &[(f64, bool)]) -> f64 {
     scored
         .iter()
         .map(|(c, y)| (c - f64::from(u8::from(*y))).powi(2))
@@ -582,12 +594,13 @@ fn brier(scored: &[(f64, bool)]) -> f64 {
 }
 
 /// Brier score of the best constant (the base rate).
-fn brier_constant(scored: &[(f64, bool)]) -> f64 {
+pub fn brier_constant(scored: &[(f64, bool)]) -> f64 {
     let base = scored.iter().filter(|x| x.1).count() as f64 / scored.len().max(1) as f64;
     base * (1.0 - base)
 }
 
-fn run(
+/// Runs `trials` trials from `seed`: the engine's and the naive method's scores, and the config.
+pub fn run(
     seed: u64,
     trials: usize,
     noise: Noise,
@@ -609,7 +622,7 @@ fn run(
 
 /// Labels incidents of fresh trials until `n` are labelled, carrying the learned weights and
 /// reliabilities from engine to engine; returns the trained configuration.
-fn train(seed: u64, n: usize, noise: Noise, config: &EngineConfig) -> EngineConfig {
+pub fn train(seed: u64, n: usize, noise: Noise, config: &EngineConfig) -> EngineConfig {
     let mut rng = Rng(seed);
     let mut config = config.clone();
     let mut labelled = 0;
