@@ -179,6 +179,75 @@ impl Confidence {
     }
 }
 
+impl Confidence {
+    /// The weight -> probability map of one evidence item: `0.8 * w / (w + 5)` (negative and
+    /// non-finite weights count as 0).
+    #[must_use]
+    pub fn item_probability(weight: f64) -> f64 {
+        let w = if weight.is_finite() {
+            weight.max(0.0)
+        } else {
+            0.0
+        };
+        Self::SINGLE_SIGNAL_CAP * w / (w + Self::HALF_SATURATION)
+    }
+
+    /// Confidence from keyed supporting evidence and counter-evidence: the extension of
+    /// [`Self::from_weights`] for corroboration and contradiction.
+    ///
+    /// - Each supporting item is `(key, weight)`; the key names what would make two items
+    ///   *dependent* (the engine uses the evidence category and the source: a poller that says
+    ///   the same thing twice is one item). Of the items sharing a key only the largest weight
+    ///   counts; items with different keys are independent and combine as `1 - prod(1 - p)`
+    ///   with `p` = [`Self::item_probability`]. So independent corroboration raises the
+    ///   confidence, repeated reports from one source do not.
+    /// - Each counter-evidence weight `v` (something shows the entity still works) multiplies
+    ///   the supporting probability by `1 - item_probability(v)`: counter-evidence only ever
+    ///   lowers the confidence, by a bounded factor per item.
+    /// - The result is multiplied by `factor`, rounded to 3 decimals and kept in
+    ///   `[0.01, 0.99]` ([`Self::saturating`]). With distinct keys and no counter-evidence it
+    ///   equals [`Self::from_weights`].
+    ///
+    /// # Examples
+    /// ```
+    /// use ispvm_model::Confidence;
+    /// let one = Confidence::combine([("link:vp1", 10.0)], [], 1.0).get();
+    /// assert_eq!(one, 0.533);
+    /// // The same source again: unchanged. Another source: corroboration.
+    /// assert_eq!(Confidence::combine([("link:vp1", 10.0), ("link:vp1", 10.0)], [], 1.0).get(), one);
+    /// let two = Confidence::combine([("link:vp1", 10.0), ("link:vp2", 10.0)], [], 1.0).get();
+    /// assert_eq!(two, 0.782);
+    /// // A dependent still answers: counter-evidence of weight 8 lowers it.
+    /// assert_eq!(Confidence::combine([("link:vp1", 10.0)], [8.0], 1.0).get(), 0.271);
+    /// ```
+    #[must_use]
+    pub fn combine<K: PartialEq>(
+        support: impl IntoIterator<Item = (K, f64)>,
+        counter: impl IntoIterator<Item = f64>,
+        factor: f64,
+    ) -> Self {
+        let mut best: Vec<(K, f64)> = Vec::new();
+        for (k, w) in support {
+            let w = if w.is_finite() { w.max(0.0) } else { 0.0 };
+            match best.iter_mut().find(|(bk, _)| *bk == k) {
+                Some(slot) => slot.1 = slot.1.max(w),
+                None => best.push((k, w)),
+            }
+        }
+        let mut miss = 1.0;
+        for (_, w) in &best {
+            miss *= 1.0 - Self::item_probability(*w);
+        }
+        let mut p = 1.0 - miss;
+        for v in counter {
+            p *= 1.0 - Self::item_probability(v);
+        }
+        let factor = if factor.is_finite() { factor } else { 0.0 };
+        let c = (p * factor * 1000.0).round() / 1000.0;
+        Self::saturating(c)
+    }
+}
+
 impl TryFrom<f64> for Confidence {
     type Error = ConfidenceError;
     fn try_from(value: f64) -> Result<Self, Self::Error> {
@@ -261,10 +330,14 @@ pub enum CauseKind {
     Maintenance,
     /// The entity answers but its subscribers are gone (significant PPPoE session drop).
     Degradation,
+    /// Nothing reported the entity down, but what depends on it is down while it has no fresh
+    /// report (a missed poll), or it is a vantage point whose reports are a burst of
+    /// uncorroborated, contradicted downs (it lost its own path). Its evidence says why.
+    Inferred,
 }
 
 impl CauseKind {
-    /// The serialized name: `failure`, `maintenance`, `degradation`.
+    /// The serialized name: `failure`, `maintenance`, `degradation`, `inferred`.
     ///
     /// # Examples
     /// ```
@@ -278,6 +351,7 @@ impl CauseKind {
             CauseKind::Failure => "failure",
             CauseKind::Maintenance => "maintenance",
             CauseKind::Degradation => "degradation",
+            CauseKind::Inferred => "inferred",
         }
     }
 }
@@ -378,6 +452,15 @@ pub struct RootCause {
     pub confidence: Confidence,
     /// The evidence the confidence came from.
     pub evidence: Vec<Evidence>,
+    /// Evidence that the entity still works (another source reaches it, a dependent that
+    /// needs it answers), each with the weight it took off; empty when nothing contradicts it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counter_evidence: Vec<Evidence>,
+    /// Whether the cause is more likely a glitch of the monitoring than a failure (it is
+    /// contradicted and its confidence is below the paging threshold, or its only reports come
+    /// from a vantage point that lost its own path).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspected_glitch: bool,
 }
 
 impl RootCause {
@@ -396,7 +479,23 @@ impl RootCause {
             kind,
             confidence,
             evidence,
+            counter_evidence: Vec::new(),
+            suspected_glitch: false,
         }
+    }
+
+    /// Sets the counter-evidence.
+    #[must_use]
+    pub fn with_counter_evidence(mut self, counter: Vec<Evidence>) -> Self {
+        self.counter_evidence = counter;
+        self
+    }
+
+    /// Marks the cause as a suspected glitch.
+    #[must_use]
+    pub fn with_suspected_glitch(mut self, glitch: bool) -> Self {
+        self.suspected_glitch = glitch;
+        self
     }
 }
 
@@ -417,6 +516,15 @@ pub struct Incident {
     pub subscribers_affected: u64,
     /// One line for a person.
     pub summary: String,
+    /// Whether the incident should page someone: the confidence of its primary cause reaches
+    /// the engine's paging threshold. Incidents that do not page (suspected glitches,
+    /// maintenance-only incidents) are still listed. Absent in older documents, read as `true`.
+    #[serde(default = "page_default")]
+    pub page: bool,
+}
+
+fn page_default() -> bool {
+    true
 }
 
 impl Incident {
@@ -437,7 +545,15 @@ impl Incident {
             impacted,
             subscribers_affected,
             summary: summary.into(),
+            page: true,
         }
+    }
+
+    /// Sets whether the incident pages (see [`Incident::page`]).
+    #[must_use]
+    pub fn with_page(mut self, page: bool) -> Self {
+        self.page = page;
+        self
     }
 
     /// The primary cause, if the incident has one (maintenance-only incidents do not).
@@ -480,6 +596,7 @@ mod tests {
             CauseKind::Failure,
             CauseKind::Maintenance,
             CauseKind::Degradation,
+            CauseKind::Inferred,
         ] {
             assert_eq!(
                 serde_json::to_string(&kind).unwrap(),

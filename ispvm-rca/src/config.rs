@@ -24,6 +24,16 @@ use crate::subscribers::ContractSessionRule;
 /// | [`Unreachable`](Self::Unreachable) | 4 | `reachability` down from a single source |
 /// | [`ApiUnreachablePingOk`](Self::ApiUnreachablePingOk) | 3 | `reachability` down from an API source while `experience` (ping) is up |
 /// | [`Flapping`](Self::Flapping) | 3 | the entity flaps (its latest failure is still evidence) |
+/// | [`DependentsDown`](Self::DependentsDown) | 3 | per dependent that needs the entity and is reported unreachable too (support of a failure, and of an [inferred](ispvm_model::CauseKind::Inferred) cause that missed a poll) |
+/// | [`VantageBurst`](Self::VantageBurst) | 3 | per contradicted down reported only by a vantage point, for its inferred isolation |
+/// | [`ReachedByOtherSource`](Self::ReachedByOtherSource) | 10 | *counter-evidence*: another source reached the entity after it was reported down |
+/// | [`DependentAnswers`](Self::DependentAnswers) | 8 | *counter-evidence*: a dependent that needs the entity answered after it was reported down |
+/// | [`PathLost`](Self::PathLost) | 6 | *counter-evidence*: something that needs the entity has also lost every path to it, so the entity's `down` may only mean the pollers cannot reach it |
+/// | [`SourceIsolated`](Self::SourceIsolated) | 20 | *counter-evidence*: the only source of the report is a vantage point that lost its own path |
+///
+/// Items of one category count once per source (a poller that repeats itself is one item);
+/// the same category from several sources is corroboration. The last four categories are
+/// counter-evidence: they lower the confidence ([`Confidence::combine`](ispvm_model::Confidence::combine)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum EvidenceKind {
@@ -47,11 +57,23 @@ pub enum EvidenceKind {
     ApiUnreachablePingOk,
     /// The entity flaps.
     Flapping,
+    /// A dependent of an inferred cause is down.
+    DependentsDown,
+    /// A vantage point reported a down that no other source corroborates and another contradicts.
+    VantageBurst,
+    /// Counter-evidence: another source reaches the entity.
+    ReachedByOtherSource,
+    /// Counter-evidence: a dependent that needs the entity answers.
+    DependentAnswers,
+    /// Counter-evidence: what needs the entity has lost every path to it as well.
+    PathLost,
+    /// Counter-evidence: the report comes only from a vantage point that lost its own path.
+    SourceIsolated,
 }
 
 impl EvidenceKind {
     /// Every category, in declaration order.
-    pub const ALL: [EvidenceKind; 10] = [
+    pub const ALL: [EvidenceKind; 16] = [
         EvidenceKind::UplinkInterfaceDown,
         EvidenceKind::OspfDown,
         EvidenceKind::BgpDown,
@@ -62,6 +84,12 @@ impl EvidenceKind {
         EvidenceKind::Unreachable,
         EvidenceKind::ApiUnreachablePingOk,
         EvidenceKind::Flapping,
+        EvidenceKind::DependentsDown,
+        EvidenceKind::VantageBurst,
+        EvidenceKind::ReachedByOtherSource,
+        EvidenceKind::DependentAnswers,
+        EvidenceKind::PathLost,
+        EvidenceKind::SourceIsolated,
     ];
 
     /// The default weight (design notes of the product).
@@ -74,8 +102,27 @@ impl EvidenceKind {
             | EvidenceKind::SyslogLinkDown
             | EvidenceKind::SessionDrop => 6.0,
             EvidenceKind::Unreachable => 4.0,
-            EvidenceKind::ApiUnreachablePingOk | EvidenceKind::Flapping => 3.0,
+            EvidenceKind::ApiUnreachablePingOk
+            | EvidenceKind::Flapping
+            | EvidenceKind::DependentsDown
+            | EvidenceKind::VantageBurst => 3.0,
+            EvidenceKind::PathLost => 6.0,
+            EvidenceKind::ReachedByOtherSource => 10.0,
+            EvidenceKind::DependentAnswers => 8.0,
+            EvidenceKind::SourceIsolated => 20.0,
         }
+    }
+
+    /// Whether the category is counter-evidence (it says the entity still works).
+    #[must_use]
+    pub const fn is_counter(self) -> bool {
+        matches!(
+            self,
+            EvidenceKind::ReachedByOtherSource
+                | EvidenceKind::DependentAnswers
+                | EvidenceKind::PathLost
+                | EvidenceKind::SourceIsolated
+        )
     }
 
     /// A short human description, used as the evidence note.
@@ -92,6 +139,12 @@ impl EvidenceKind {
             EvidenceKind::Unreachable => "unreachable from one vantage point",
             EvidenceKind::ApiUnreachablePingOk => "API unreachable but ping OK",
             EvidenceKind::Flapping => "flapping",
+            EvidenceKind::DependentsDown => "dependent down",
+            EvidenceKind::VantageBurst => "uncorroborated down from this vantage point",
+            EvidenceKind::ReachedByOtherSource => "reached by another source",
+            EvidenceKind::DependentAnswers => "a dependent that needs it answers",
+            EvidenceKind::PathLost => "what needs it lost every path to it too",
+            EvidenceKind::SourceIsolated => "its only source lost its own path",
         }
     }
 
@@ -119,7 +172,7 @@ impl fmt::Display for EvidenceKind {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
-    values: [f64; 10],
+    values: [f64; EvidenceKind::ALL.len()],
 }
 
 /// Feedback and [`Weights::set`] keep every weight within `default / WEIGHT_BOUND ..= default * WEIGHT_BOUND`.
@@ -127,7 +180,7 @@ pub const WEIGHT_BOUND: f64 = 4.0;
 
 impl Default for Weights {
     fn default() -> Self {
-        let mut values = [0.0; 10];
+        let mut values = [0.0; EvidenceKind::ALL.len()];
         for k in EvidenceKind::ALL {
             values[k.slot()] = k.default_weight();
         }
@@ -152,6 +205,97 @@ impl Weights {
     }
 }
 
+/// How much the engine trusts each source (vantage point, poller, syslog), learned from
+/// feedback with a Beta prior.
+///
+/// A source starts with the prior `Beta(alpha, beta)` (default 9, 1: a source is right nine
+/// times out of ten); each labelled incident whose cause the source supported adds one
+/// confirmation (the label names it) or one refutation (the label says false alarm). Its
+/// reliability is the posterior mean `(alpha + confirmed) / (alpha + beta + confirmed +
+/// refuted)`, and every evidence item from the source has its category weight multiplied by
+/// `reliability / prior mean` (1 for a source without feedback, so the defaults are unchanged).
+///
+/// # Examples
+/// ```
+/// use ispvm_rca::Reliability;
+/// let mut r = Reliability::default();
+/// assert_eq!(r.multiplier("vp1"), 1.0);
+/// for _ in 0..10 {
+///     r.record("vp1", false);
+/// }
+/// assert!((r.reliability("vp1") - 0.45).abs() < 1e-9);
+/// assert!((r.multiplier("vp1") - 0.5).abs() < 1e-9);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reliability {
+    alpha: f64,
+    beta: f64,
+    counts: std::collections::BTreeMap<String, (u32, u32)>,
+}
+
+/// Most distinct sources [`Reliability`] remembers (further ones keep the prior).
+pub const MAX_RELIABILITY_SOURCES: usize = 4096;
+
+impl Default for Reliability {
+    fn default() -> Self {
+        Self::with_prior(9.0, 1.0)
+    }
+}
+
+impl Reliability {
+    /// A table with the prior `Beta(alpha, beta)` (each clamped to at least 0.01).
+    #[must_use]
+    pub fn with_prior(alpha: f64, beta: f64) -> Self {
+        let fix = |x: f64| if x.is_finite() { x.max(0.01) } else { 1.0 };
+        Self {
+            alpha: fix(alpha),
+            beta: fix(beta),
+            counts: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The prior mean `alpha / (alpha + beta)`.
+    #[must_use]
+    pub fn prior_mean(&self) -> f64 {
+        self.alpha / (self.alpha + self.beta)
+    }
+
+    /// The posterior mean reliability of `source`.
+    #[must_use]
+    pub fn reliability(&self, source: &str) -> f64 {
+        let (c, r) = self.counts.get(source).copied().unwrap_or((0, 0));
+        (self.alpha + f64::from(c)) / (self.alpha + self.beta + f64::from(c) + f64::from(r))
+    }
+
+    /// The factor applied to the weight of evidence from `source`.
+    #[must_use]
+    pub fn multiplier(&self, source: &str) -> f64 {
+        self.reliability(source) / self.prior_mean()
+    }
+
+    /// Records one confirmation (`right = true`) or refutation of `source`.
+    pub fn record(&mut self, source: &str, right: bool) {
+        if !self.counts.contains_key(source) && self.counts.len() >= MAX_RELIABILITY_SOURCES {
+            return;
+        }
+        let e = self.counts.entry(source.to_string()).or_insert((0, 0));
+        if right {
+            e.0 = e.0.saturating_add(1);
+        } else {
+            e.1 = e.1.saturating_add(1);
+        }
+    }
+
+    /// Every source with feedback: (name, confirmed, refuted).
+    pub fn sources(&self) -> impl Iterator<Item = (&str, u32, u32)> + '_ {
+        self.counts.iter().map(|(k, &(c, r))| (k.as_str(), c, r))
+    }
+}
+
+/// Default [`EngineConfig::page_threshold`]: chosen on the noisy benchmark
+/// (`docs/research/noisy-benchmark.md`).
+pub const DEFAULT_PAGE_THRESHOLD: f64 = 0.35;
+
 /// How the engine treats time, evidence and subscribers. Build it with [`EngineConfig::builder`]
 /// or take [`EngineConfig::default`], which follows the scenario contract exactly.
 ///
@@ -164,6 +308,11 @@ impl Weights {
 /// | history limit | 256 | signal observations kept per entity (the oldest are dropped) |
 /// | weights | [`Weights::default`] | confidence weights |
 /// | subscriber impact | [`ContractSessionRule`] | counts lost PPPoE subscribers |
+/// | page threshold | [`DEFAULT_PAGE_THRESHOLD`] | an incident pages when its primary's confidence reaches it |
+/// | inferred causes | on, 2 dependents | propose an entity that missed a poll whose dependents (at least that many) are all down |
+/// | poll interval | none | how often every entity is reported; an entity whose last report is at least this much older than its dependents' failure missed a poll (none: never judged missed, so no inferred silent causes, as the contract requires) |
+/// | vantage burst | 5 | that many contradicted downs reported only by one vantage point (a source that is an entity) infer its isolation; 0 disables |
+/// | reliability | [`Reliability::default`] | per-source trust, learned from feedback |
 #[derive(Clone)]
 pub struct EngineConfig {
     pub(crate) staleness: Option<Duration>,
@@ -174,6 +323,12 @@ pub struct EngineConfig {
     pub(crate) history_limit: usize,
     pub(crate) weights: Weights,
     pub(crate) impact: Arc<dyn SubscriberImpact>,
+    pub(crate) page_threshold: f64,
+    pub(crate) infer_causes: bool,
+    pub(crate) inferred_min_dependents: u32,
+    pub(crate) poll_interval: Option<Duration>,
+    pub(crate) vantage_burst: u32,
+    pub(crate) reliability: Reliability,
 }
 
 impl fmt::Debug for EngineConfig {
@@ -186,6 +341,12 @@ impl fmt::Debug for EngineConfig {
             .field("correlation_window", &self.correlation_window)
             .field("history_limit", &self.history_limit)
             .field("weights", &self.weights)
+            .field("page_threshold", &self.page_threshold)
+            .field("infer_causes", &self.infer_causes)
+            .field("inferred_min_dependents", &self.inferred_min_dependents)
+            .field("poll_interval", &self.poll_interval)
+            .field("vantage_burst", &self.vantage_burst)
+            .field("reliability", &self.reliability)
             .finish_non_exhaustive()
     }
 }
@@ -201,6 +362,12 @@ impl Default for EngineConfig {
             history_limit: 256,
             weights: Weights::default(),
             impact: Arc::new(ContractSessionRule::default()),
+            page_threshold: DEFAULT_PAGE_THRESHOLD,
+            infer_causes: true,
+            inferred_min_dependents: 2,
+            poll_interval: None,
+            vantage_burst: 5,
+            reliability: Reliability::default(),
         }
     }
 }
@@ -261,6 +428,36 @@ impl EngineConfig {
     #[must_use]
     pub fn history_limit(&self) -> usize {
         self.history_limit
+    }
+
+    /// The confidence an incident's primary needs for the incident to page.
+    #[must_use]
+    pub fn page_threshold(&self) -> f64 {
+        self.page_threshold
+    }
+
+    /// Whether inferred causes are proposed, and how many dependents an inferred cause needs.
+    #[must_use]
+    pub fn inferred_causes(&self) -> (bool, u32) {
+        (self.infer_causes, self.inferred_min_dependents)
+    }
+
+    /// The poll interval, if known (see [`EngineConfigBuilder::poll_interval`]).
+    #[must_use]
+    pub fn poll_interval(&self) -> Option<Duration> {
+        self.poll_interval
+    }
+
+    /// Contradicted downs from one vantage point that infer its isolation (0: never).
+    #[must_use]
+    pub fn vantage_burst(&self) -> u32 {
+        self.vantage_burst
+    }
+
+    /// The per-source reliability table.
+    #[must_use]
+    pub fn reliability(&self) -> &Reliability {
+        &self.reliability
     }
 }
 
@@ -327,6 +524,52 @@ impl EngineConfigBuilder {
     #[must_use]
     pub fn subscriber_impact(mut self, impact: Arc<dyn SubscriberImpact>) -> Self {
         self.config.impact = impact;
+        self
+    }
+
+    /// The confidence an incident's primary needs for `page: true` (clamped to `[0, 1]`; NaN
+    /// keeps the default [`DEFAULT_PAGE_THRESHOLD`]).
+    #[must_use]
+    pub fn page_threshold(mut self, threshold: f64) -> Self {
+        if !threshold.is_nan() {
+            self.config.page_threshold = threshold.clamp(0.0, 1.0);
+        }
+        self
+    }
+
+    /// Propose inferred causes (on by default): an entity with no report since its dependents
+    /// failed, all of them down and at least `min_dependents` of them (at least 1).
+    #[must_use]
+    pub fn inferred_causes(mut self, on: bool, min_dependents: u32) -> Self {
+        self.config.infer_causes = on;
+        self.config.inferred_min_dependents = min_dependents.max(1);
+        self
+    }
+
+    /// How often the pollers report every entity. An entity whose latest report is at least
+    /// this much older than the first failure of its dependents *missed a poll*: it can be an
+    /// inferred cause. Unknown (`None`, the default) means a silent entity is never judged to
+    /// have missed a poll (a scenario file lists only what changed), so no silent entity is
+    /// inferred. Negative values become zero.
+    #[must_use]
+    pub fn poll_interval(mut self, interval: Option<Duration>) -> Self {
+        self.config.poll_interval = interval.map(non_negative);
+        self
+    }
+
+    /// Contradicted, uncorroborated downs from one vantage point that infer the vantage point
+    /// lost its own path (default 5; 0 disables the inference). A vantage point is a source
+    /// whose name is the id of an entity of the topology.
+    #[must_use]
+    pub fn vantage_burst(mut self, burst: u32) -> Self {
+        self.config.vantage_burst = burst;
+        self
+    }
+
+    /// Starting per-source reliabilities (e.g. restored from a store).
+    #[must_use]
+    pub fn reliability(mut self, reliability: Reliability) -> Self {
+        self.config.reliability = reliability;
         self
     }
 

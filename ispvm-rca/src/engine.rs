@@ -444,15 +444,73 @@ impl Engine {
                 .ok_or_else(|| EngineError::UnknownIncident {
                     id: incident_id.to_string(),
                 })?;
-        for c in causes {
-            let y = if c.entity == truth { 1.0 } else { 0.0 };
-            let factor = (FEEDBACK_RATE * (y - c.confidence)).exp();
-            for &k in &c.kinds {
-                let w = self.config.weights.get(k);
-                self.config.weights.set(k, w * factor);
+        let causes = causes.clone();
+        for c in &causes {
+            let right = c.entity == truth;
+            self.learn(c, right);
+            if right {
+                for s in &c.sources {
+                    self.config.reliability.record(s, true);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Operator feedback: incident `incident_id` (from the last [`Engine::evaluate`]) was a
+    /// false alarm, a glitch of the monitoring: none of its causes failed.
+    ///
+    /// Every cause is labelled 0 (the same weight update as [`Engine::record_feedback`]), and
+    /// every source that supported one of its causes is recorded as wrong once in the
+    /// [`Reliability`](crate::Reliability) table, so its later reports weigh less.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownIncident`] when the incident was not in the last evaluation.
+    pub fn record_false_alarm(&mut self, incident_id: &str) -> Result<(), EngineError> {
+        let causes = self
+            .last_incidents
+            .get(incident_id)
+            .ok_or_else(|| EngineError::UnknownIncident {
+                id: incident_id.to_string(),
+            })?
+            .clone();
+        let mut sources: Vec<&String> = causes.iter().flat_map(|c| &c.sources).collect();
+        sources.sort();
+        sources.dedup();
+        for s in sources {
+            self.config.reliability.record(s, false);
+        }
+        for c in &causes {
+            self.learn(c, false);
+        }
+        Ok(())
+    }
+
+    /// The weight update of one labelled cause: supporting categories move by
+    /// `exp(rate * (y - p))`, counter-evidence categories by `exp(rate * (p - y))`.
+    fn learn(&mut self, c: &CauseRecord, right: bool) {
+        let y = if right { 1.0 } else { 0.0 };
+        let up = (FEEDBACK_RATE * (y - c.confidence)).exp();
+        let mut kinds = c.kinds.clone();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for k in kinds {
+            let w = self.config.weights.get(k);
+            self.config.weights.set(k, w * up);
+        }
+        let mut counter = c.counter_kinds.clone();
+        counter.sort_unstable();
+        counter.dedup();
+        for k in counter {
+            let w = self.config.weights.get(k);
+            self.config.weights.set(k, w / up);
+        }
+    }
+
+    /// The per-source reliability table (learned from feedback).
+    #[must_use]
+    pub fn reliability(&self) -> &crate::Reliability {
+        &self.config.reliability
     }
 
     /// Sets one weight directly (clamped like feedback).

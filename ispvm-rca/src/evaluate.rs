@@ -10,10 +10,10 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 use ispvm_model::{
     CauseKind, CauseRole, Confidence, EntityId, EntityKind, EntityStatus, Evidence, IdPath,
-    Incident, RootCause, SessionAssessment, SignalState, Topology,
+    Incident, RootCause, SessionAssessment, Signal, SignalState, Topology,
 };
 
-use crate::analysis::{Analysis, confidence_from_weights};
+use crate::analysis::Analysis;
 use crate::config::{EngineConfig, EvidenceKind};
 use crate::index::{Index, NONE};
 use crate::state::{State, Window};
@@ -36,7 +36,12 @@ pub(crate) struct Inputs<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CauseRecord {
     pub entity: u32,
+    /// Categories of its supporting evidence.
     pub kinds: Vec<EvidenceKind>,
+    /// Categories of its counter-evidence.
+    pub counter_kinds: Vec<EvidenceKind>,
+    /// Named sources of its supporting evidence.
+    pub sources: Vec<String>,
     pub confidence: f64,
 }
 
@@ -51,6 +56,20 @@ enum Kind {
     Degradation,
     /// Flapping, currently working: held open so the incident does not open and close.
     Held,
+    /// Inferred: a silent entity whose dependents are down, or an isolated vantage point.
+    Inferred,
+}
+
+/// One evidence item with what makes it independent of others: its category, its source and,
+/// for per-entity categories, the entity it is about (`NONE` otherwise).
+#[derive(Debug, Clone)]
+struct Item {
+    kind: EvidenceKind,
+    source: u32,
+    about: u32,
+    /// A report about a related entity (an interface, a link of the device), not the cause's own.
+    related: bool,
+    ev: Evidence,
 }
 
 struct Cause {
@@ -59,8 +78,58 @@ struct Cause {
     start: DateTime<Utc>,
     impact: u64,
     confidence: f64,
-    evidence: Vec<Evidence>,
-    kinds: Vec<EvidenceKind>,
+    support: Vec<Item>,
+    counter: Vec<Item>,
+    /// Causes an inferred cause explains (joined into its incident).
+    explains: Vec<usize>,
+    /// Reported only by a vantage point that lost its own path.
+    demoted: bool,
+    glitch: bool,
+}
+
+impl Cause {
+    fn new(entity: u32, kind: Kind, start: DateTime<Utc>) -> Self {
+        Self {
+            entity,
+            kind,
+            start,
+            impact: 0,
+            confidence: 0.0,
+            support: Vec::new(),
+            counter: Vec::new(),
+            explains: Vec::new(),
+            demoted: false,
+            glitch: false,
+        }
+    }
+}
+
+/// Sets every item's weight (category weight times its source's reliability) and the cause's
+/// confidence ([`Confidence::combine`]).
+fn score(eng: &Inputs<'_>, c: &mut Cause) {
+    let w = &eng.config.weights;
+    let rel = &eng.config.reliability;
+    let weigh = |it: &mut Item| {
+        let m = eng
+            .store
+            .source(it.source)
+            .map_or(1.0, |s| rel.multiplier(s));
+        it.ev.weight = round3(w.get(it.kind) * m);
+    };
+    c.support.iter_mut().for_each(weigh);
+    c.counter.iter_mut().for_each(weigh);
+    c.confidence = Confidence::combine(
+        c.support
+            .iter()
+            .map(|i| ((i.kind, i.source, i.about), i.ev.weight)),
+        c.counter.iter().map(|i| i.ev.weight),
+        1.0,
+    )
+    .get();
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 struct UnionFind(Vec<usize>);
@@ -249,15 +318,7 @@ pub(crate) fn build(
     let mut causes: Vec<Cause> = Vec::new();
     let mut add_cause = |e: usize, kind: Kind, causes: &mut Vec<Cause>| {
         cause_of.insert(e as u32, causes.len());
-        causes.push(Cause {
-            entity: e as u32,
-            kind,
-            start: at,
-            impact: 0,
-            confidence: 0.0,
-            evidence: Vec::new(),
-            kinds: Vec::new(),
-        });
+        causes.push(Cause::new(e as u32, kind, at));
     };
     for i in 0..n {
         let kind = if status[i] == EntityStatus::Down {
@@ -314,9 +375,11 @@ pub(crate) fn build(
             }
             Kind::Held => fi.first_onset_in_window.unwrap_or(at),
             Kind::Degradation => drop_start(eng, e, at, sessions.get(&e)),
+            Kind::Inferred => c.start,
         };
-        let items = gather_evidence(
+        let (support, counter) = gather_evidence(
             eng,
+            state,
             c,
             &fi,
             flapping[e as usize],
@@ -324,10 +387,19 @@ pub(crate) fn build(
             at,
             stale_before,
         );
-        let weights: Vec<f64> = items.iter().map(|(_, ev)| ev.weight).collect();
-        c.confidence = confidence_from_weights(&weights);
-        c.kinds = items.iter().map(|(k, _)| *k).collect();
-        c.evidence = items.into_iter().map(|(_, ev)| ev).collect();
+        c.support = support;
+        c.counter = counter;
+        score(eng, c);
+    }
+
+    // Inferred causes: a silent entity whose dependents are all down.
+    if cfg.infer_causes {
+        infer_silent(eng, &status, state, at, &mut causes, &mut cause_of);
+    }
+    // Vantage points that lost their own path: their uncorroborated downs are one cause.
+    vantage_isolation(eng, state, &explained, &sets, &mut causes, &mut cause_of);
+    for c in &mut causes {
+        c.glitch = c.demoted || (!c.counter.is_empty() && c.confidence < cfg.page_threshold);
     }
 
     // Incidents: causes sharing an explained entity, plus related isolated causes that began
@@ -339,6 +411,11 @@ pub(crate) fn build(
             for other in it {
                 uf.union(first, other);
             }
+        }
+    }
+    for (ci, c) in causes.iter().enumerate() {
+        for &other in &c.explains {
+            uf.union(ci, other);
         }
     }
     if cfg.correlation_window > Duration::zero() {
@@ -383,8 +460,11 @@ pub(crate) fn build(
         // Primary ordering: most impact, higher confidence, earlier failure, smaller id.
         order.sort_by(|&a, &b| {
             let (ca, cb) = (&causes[a], &causes[b]);
-            cb.impact
-                .cmp(&ca.impact)
+            // Suspected glitches (contradicted, never the case on consistent observations)
+            // come last, then the contract's order.
+            ca.glitch
+                .cmp(&cb.glitch)
+                .then(cb.impact.cmp(&ca.impact))
                 .then(cb.confidence.total_cmp(&ca.confidence))
                 .then(ca.start.cmp(&cb.start))
                 .then(id_of(ca.entity).cmp(id_of(cb.entity)))
@@ -450,20 +530,38 @@ pub(crate) fn build(
                         Kind::Failure | Kind::Held => CauseKind::Failure,
                         Kind::Maintenance => CauseKind::Maintenance,
                         Kind::Degradation => CauseKind::Degradation,
+                        Kind::Inferred => CauseKind::Inferred,
                     },
                     Confidence::saturating(c.confidence),
-                    c.evidence.clone(),
+                    c.support.iter().map(|i| i.ev.clone()).collect(),
                 )
+                .with_counter_evidence(c.counter.iter().map(|i| i.ev.clone()).collect())
+                .with_suspected_glitch(c.glitch)
             })
             .collect();
+        let page = primary
+            .is_some_and(|p| !causes[p].glitch && causes[p].confidence >= cfg.page_threshold);
         feedback.push((
             id.clone(),
             order
                 .iter()
-                .map(|&ci| CauseRecord {
-                    entity: causes[ci].entity,
-                    kinds: causes[ci].kinds.clone(),
-                    confidence: causes[ci].confidence,
+                .map(|&ci| {
+                    let c = &causes[ci];
+                    let mut sources: Vec<String> = c
+                        .support
+                        .iter()
+                        .filter_map(|i| eng.store.source(i.source))
+                        .map(str::to_string)
+                        .collect();
+                    sources.sort();
+                    sources.dedup();
+                    CauseRecord {
+                        entity: c.entity,
+                        kinds: c.support.iter().map(|i| i.kind).collect(),
+                        counter_kinds: c.counter.iter().map(|i| i.kind).collect(),
+                        sources,
+                        confidence: c.confidence,
+                    }
                 })
                 .collect(),
         ));
@@ -478,7 +576,8 @@ pub(crate) fn build(
                 hit.into_iter().map(|e| id_of(e).clone()).collect(),
                 subscribers,
                 summary,
-            ),
+            )
+            .with_page(page),
             sort_key,
         ));
     }
@@ -586,29 +685,59 @@ fn link_kind(source: Option<&str>) -> EvidenceKind {
     }
 }
 
-/// Evidence for one cause: at most one item per category (the latest), sorted by category.
+/// Evidence for one cause: supporting items (at most one per category and source, the latest;
+/// per related entity for per-entity categories), sorted by category, and counter-evidence.
+#[allow(clippy::too_many_arguments)]
 fn gather_evidence(
     eng: &Inputs<'_>,
+    state: &State,
     c: &Cause,
     fi: &FlapInfo,
     flapping: bool,
     session: Option<&SessionAssessment>,
     at: DateTime<Utc>,
     stale_before: Option<DateTime<Utc>>,
-) -> Vec<(EvidenceKind, Evidence)> {
-    let w = &eng.config.weights;
+) -> (Vec<Item>, Vec<Item>) {
     let entities = eng.topology.entities();
     let e = c.entity as usize;
     let kind = entities[e].kind;
-    let mut items: Vec<(EvidenceKind, Evidence)> = Vec::new();
-    let push = |k: EvidenceKind, ev: Evidence, items: &mut Vec<(EvidenceKind, Evidence)>| {
-        let mut ev = ev;
-        ev.weight = w.get(k);
-        match items.iter_mut().find(|(kk, _)| *kk == k) {
-            Some(slot) if slot.1.at < ev.at => *slot = (k, ev),
+    let mut items: Vec<Item> = Vec::new();
+    let mut counter: Vec<Item> = Vec::new();
+    let push_item = |it: Item, items: &mut Vec<Item>| {
+        let (k, source, about) = (it.kind, it.source, it.about);
+        match items
+            .iter_mut()
+            .find(|x| x.kind == k && x.source == source && x.about == about)
+        {
+            Some(slot) if slot.ev.at < it.ev.at => *slot = it,
             Some(_) => {}
-            None => items.push((k, ev)),
+            None => items.push(it),
         }
+    };
+    let push_own =
+        |k: EvidenceKind, source: u32, about: u32, ev: Evidence, items: &mut Vec<Item>| {
+            push_item(
+                Item {
+                    kind: k,
+                    source,
+                    about,
+                    related: false,
+                    ev,
+                },
+                items,
+            );
+        };
+    let push_rel = |k: EvidenceKind, source: u32, ev: Evidence, items: &mut Vec<Item>| {
+        push_item(
+            Item {
+                kind: k,
+                source,
+                about: NONE,
+                related: true,
+                ev,
+            },
+            items,
+        );
     };
     let source = |s: u32| eng.store.source(s).map(str::to_string);
     let sig_ev = |o: &store::SigObs, note: String| {
@@ -619,6 +748,7 @@ fn gather_evidence(
     let h = eng.store.history(c.entity);
     let latest = store::latest(h, at, stale_before);
     match c.kind {
+        Kind::Inferred => {}
         Kind::Degradation => {
             if let (Some(a), Some(r)) = (session, eng.store.sessions_until(c.entity, at).last()) {
                 let note = format!(
@@ -626,8 +756,10 @@ fn gather_evidence(
                     a.baseline.unwrap_or(0),
                     a.current.unwrap_or(0)
                 );
-                push(
+                push_own(
                     EvidenceKind::SessionDrop,
+                    0,
+                    NONE,
                     Evidence::metric(SESSIONS_METRIC, r.sessions, r.at, 0.0).with_note(note),
                     &mut items,
                 );
@@ -645,7 +777,13 @@ fn gather_evidence(
                     fi.transitions,
                     eng.config.flap_window.num_seconds()
                 );
-                push(EvidenceKind::Flapping, sig_ev(o, note), &mut items);
+                push_own(
+                    EvidenceKind::Flapping,
+                    o.source,
+                    NONE,
+                    sig_ev(o, note),
+                    &mut items,
+                );
             }
         }
         Kind::Failure | Kind::Maintenance => {
@@ -663,50 +801,59 @@ fn gather_evidence(
                     None => per_source.push((key, *o)),
                 }
             }
-            let mut sources: Vec<u32> = Vec::new();
-            let mut last_bad: Option<store::SigObs> = None;
+            // Sources whose reachability or experience is bad: (source, latest bad report).
+            let mut bad: Vec<(u32, store::SigObs)> = Vec::new();
             for ((slot, src), o) in &per_source {
                 match slot {
                     1 if o.state == SignalState::Down => {
                         let k = link_kind(eng.store.source(*src));
-                        push(k, sig_ev(o, k.description().to_string()), &mut items);
+                        push_own(
+                            k,
+                            *src,
+                            NONE,
+                            sig_ev(o, k.description().to_string()),
+                            &mut items,
+                        );
                     }
                     2 if o.state == SignalState::Down => {
                         let k = routing_kind(kind, &entities[e].id);
-                        push(k, sig_ev(o, k.description().to_string()), &mut items);
+                        push_own(
+                            k,
+                            *src,
+                            NONE,
+                            sig_ev(o, k.description().to_string()),
+                            &mut items,
+                        );
                     }
                     0 | 3
                         if (*slot == 0 && o.state == SignalState::Down)
                             || (*slot == 3 && o.state != SignalState::Up) =>
                     {
-                        if *src != 0 && !sources.contains(src) {
-                            sources.push(*src);
-                        }
-                        if last_bad.is_none_or(|b| b.at <= o.at) {
-                            last_bad = Some(*o);
+                        match bad.iter_mut().find(|(s, _)| s == src) {
+                            Some(b) if b.1.at <= o.at => b.1 = *o,
+                            Some(_) => {}
+                            None => bad.push((*src, *o)),
                         }
                     }
                     _ => {}
                 }
             }
-            let reach_down = latest[0].filter(|o| o.state == SignalState::Down);
-            if sources.len() >= 2 {
-                if let Some(o) = last_bad {
-                    let mut names: Vec<String> =
-                        sources.iter().filter_map(|&s| source(s)).collect();
-                    names.sort();
-                    let mut ev = sig_ev(
-                        &o,
-                        format!(
-                            "{} ({})",
-                            EvidenceKind::PingLossMultiVantage,
-                            names.join(", ")
+            let named = bad.iter().filter(|(s, _)| *s != 0).count();
+            if named >= 2 {
+                // Several vantage points agree: each is an independent item.
+                for (src, o) in &bad {
+                    push_own(
+                        EvidenceKind::PingLossMultiVantage,
+                        *src,
+                        NONE,
+                        sig_ev(
+                            o,
+                            EvidenceKind::PingLossMultiVantage.description().to_string(),
                         ),
+                        &mut items,
                     );
-                    ev.source = Some(names.join(", "));
-                    push(EvidenceKind::PingLossMultiVantage, ev, &mut items);
                 }
-            } else if let Some(o) = reach_down {
+            } else if let Some(o) = latest[0].filter(|o| o.state == SignalState::Down) {
                 let api = eng
                     .store
                     .source(o.source)
@@ -717,7 +864,13 @@ fn gather_evidence(
                 } else {
                     EvidenceKind::Unreachable
                 };
-                push(k, sig_ev(&o, k.description().to_string()), &mut items);
+                push_own(
+                    k,
+                    o.source,
+                    NONE,
+                    sig_ev(&o, k.description().to_string()),
+                    &mut items,
+                );
             }
             // Corroboration from related interfaces, links and adjacencies.
             let idx = &**eng.index;
@@ -736,16 +889,18 @@ fn gather_evidence(
                     |o: &store::SigObs| (o.at - c.start).abs() <= eng.config.correlation_window;
                 if let Some(o) = rl[1].filter(|o| o.state == SignalState::Down && near(o)) {
                     let k = link_kind(eng.store.source(o.source));
-                    push(
+                    push_rel(
                         k,
+                        o.source,
                         sig_ev(&o, format!("{} ({rid})", k.description())),
                         &mut items,
                     );
                 }
                 if let Some(o) = rl[2].filter(|o| o.state == SignalState::Down && near(o)) {
                     let k = routing_kind(entities[r as usize].kind, &entities[r as usize].id);
-                    push(
+                    push_rel(
                         k,
+                        o.source,
                         sig_ev(&o, format!("{} ({rid})", k.description())),
                         &mut items,
                     );
@@ -763,13 +918,383 @@ fn gather_evidence(
                         fi.transitions,
                         eng.config.flap_window.num_seconds()
                     );
-                    push(EvidenceKind::Flapping, sig_ev(o, note), &mut items);
+                    push_own(
+                        EvidenceKind::Flapping,
+                        o.source,
+                        NONE,
+                        sig_ev(o, note),
+                        &mut items,
+                    );
+                }
+            }
+            if c.kind == Kind::Failure {
+                // Corroboration: dependents that cannot work without it are reported down too.
+                let mut down = 0;
+                for &g in idx.member_of.row(e) {
+                    let g = g as usize;
+                    if state.grp_avail[g] >= idx.required[g] || down >= MAX_DEPENDENTS_LISTED {
+                        continue;
+                    }
+                    let d = idx.dependent[g];
+                    let dl = store::latest(eng.store.history(d), at, stale_before);
+                    let near = |o: &store::SigObs| {
+                        o.at >= store::minus(c.start, eng.config.correlation_window)
+                    };
+                    if let Some(o) = dl[0].filter(|o| o.state == SignalState::Down && near(o)) {
+                        let note = format!(
+                            "{} ({} needs it)",
+                            EvidenceKind::DependentsDown.description(),
+                            entities[d as usize].id.as_str()
+                        );
+                        push_own(
+                            EvidenceKind::DependentsDown,
+                            0,
+                            d,
+                            sig_ev(&o, note),
+                            &mut items,
+                        );
+                        down += 1;
+                    }
+                }
+                // Counter-evidence: a source that did not report it down reached it since
+                // (its reachability, experience, link or routing is up).
+                let reported_down = |src: u32| {
+                    bad.iter().any(|(b, _)| *b == src)
+                        || per_source.iter().any(|((slot, s), o)| {
+                            *s == src && *slot < 3 && o.state == SignalState::Down
+                        })
+                };
+                let mut reached: Vec<u32> = Vec::new();
+                for ((_, src), o) in &per_source {
+                    if o.state == SignalState::Up
+                        && o.at >= c.start
+                        && !reported_down(*src)
+                        && !reached.contains(src)
+                    {
+                        reached.push(*src);
+                        let k = EvidenceKind::ReachedByOtherSource;
+                        let note = match source(*src) {
+                            Some(s) => format!("{} ({s})", k.description()),
+                            None => k.description().to_string(),
+                        };
+                        push_own(k, *src, NONE, sig_ev(o, note), &mut counter);
+                    }
+                }
+                // Counter-evidence: something that needs it has lost every path to it too (a
+                // group of that dependent not involving it is unsatisfied), so its `down` may be
+                // only the pollers' view from behind the lost paths.
+                let mut lost = 0;
+                for &g in idx.member_of.row(e) {
+                    if lost >= MAX_DEPENDENTS_LISTED {
+                        break;
+                    }
+                    let d = idx.dependent[g as usize];
+                    for &g2 in idx.groups_of.row(d as usize) {
+                        let g2 = g2 as usize;
+                        let members = idx.members.row(g2);
+                        if g2 == g as usize
+                            || state.grp_avail[g2] >= idx.required[g2]
+                            || members.contains(&c.entity)
+                        {
+                            continue;
+                        }
+                        let k = EvidenceKind::PathLost;
+                        let note = format!(
+                            "{}: {} needs it and has lost {}",
+                            k.description(),
+                            entities[d as usize].id.as_str(),
+                            eng.topology
+                                .groups()
+                                .get(g2)
+                                .map_or_else(String::new, ToString::to_string)
+                        );
+                        let mut ev = Evidence::signal(
+                            Signal::Reachability.as_str(),
+                            SignalState::Down,
+                            c.start,
+                            0.0,
+                        )
+                        .with_note(note);
+                        ev.state = None;
+                        push_own(k, 0, d, ev, &mut counter);
+                        lost += 1;
+                        break;
+                    }
+                }
+                // Counter-evidence: a dependent that cannot work without it answers.
+                let mut answering = 0;
+                for &g in idx.member_of.row(e) {
+                    let g = g as usize;
+                    if state.grp_avail[g] >= idx.required[g] || answering >= MAX_DEPENDENTS_LISTED {
+                        continue;
+                    }
+                    let d = idx.dependent[g];
+                    let dl = store::latest(eng.store.history(d), at, stale_before);
+                    if store::is_failed(&dl) {
+                        continue;
+                    }
+                    let up = dl
+                        .into_iter()
+                        .flatten()
+                        .filter(|o| o.state == SignalState::Up && o.at >= c.start)
+                        .max_by_key(|o| o.at);
+                    if let Some(o) = up {
+                        let k = EvidenceKind::DependentAnswers;
+                        let note = format!(
+                            "{} answers though it needs {}",
+                            entities[d as usize].id.as_str(),
+                            entities[e].id.as_str()
+                        );
+                        let mut ev = sig_ev(&o, note);
+                        ev.signal = o.signal.as_str().to_string();
+                        push_own(k, o.source, d, ev, &mut counter);
+                        answering += 1;
+                    }
                 }
             }
         }
     }
-    items.sort_by_key(|(k, _)| *k);
-    items
+    items.sort_by_key(|i| i.kind);
+    counter.sort_by_key(|i| i.kind);
+    (items, counter)
+}
+
+/// Dependents listed as counter-evidence (or as support of an inferred cause) at most.
+const MAX_DEPENDENTS_LISTED: usize = 8;
+
+/// Latest signal observation time of `e` at or before `at` (stale or not), if any.
+fn last_report(eng: &Inputs<'_>, e: u32, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    eng.store
+        .history(e)
+        .iter()
+        .rev()
+        .find(|o| o.at <= at)
+        .map(|o| o.at)
+}
+
+/// Proposes inferred causes: an available entity that has been reported before but missed a
+/// poll (its latest report is at least the poll interval older than its dependents' failure), every one of its dependents (at least the configured number) down,
+/// each needing it (one of its groups would be unsatisfied without it). The inferred cause
+/// explains those failures: they join its incident.
+fn infer_silent(
+    eng: &Inputs<'_>,
+    status: &[EntityStatus],
+    state: &State,
+    at: DateTime<Utc>,
+    causes: &mut Vec<Cause>,
+    cause_of: &mut IdMap<usize>,
+) {
+    let idx = &**eng.index;
+    let entities = eng.topology.entities();
+    let mut candidates: Vec<u32> = Vec::new();
+    for c in causes.iter().filter(|c| c.kind == Kind::Failure) {
+        for &g in idx.groups_of.row(c.entity as usize) {
+            candidates.extend_from_slice(idx.members.row(g as usize));
+        }
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    for x in candidates {
+        let xi = x as usize;
+        if cause_of.contains_key(&x) || !state.available[xi] || status[xi].is_suppressed() {
+            continue;
+        }
+        let Some(poll) = eng.config.poll_interval else {
+            return; // without a poll interval no report counts as missed
+        };
+        let Some(last) = last_report(eng, x, at) else {
+            continue; // never polled: nothing was missed
+        };
+        let mut deps: Vec<u32> = idx
+            .member_of
+            .row(xi)
+            .iter()
+            .map(|&g| idx.dependent[g as usize])
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        if deps.len() < eng.config.inferred_min_dependents as usize {
+            continue;
+        }
+        let mut explained: Vec<usize> = Vec::new();
+        let all = deps.iter().all(|&d| {
+            let Some(&ci) = cause_of.get(&d) else {
+                return false;
+            };
+            let c = &causes[ci];
+            // It needs x: some group of d holding x would be unsatisfied without x.
+            let needs = idx.groups_of.row(d as usize).iter().any(|&g| {
+                let g = g as usize;
+                idx.members.row(g).contains(&x)
+                    && state.grp_avail[g].saturating_sub(1) < idx.required[g]
+            });
+            explained.push(ci);
+            c.kind == Kind::Failure && needs && c.start - last >= poll && c.start > last
+        });
+        if !all {
+            continue;
+        }
+        let xid = entities[xi].id.as_str();
+        let mut c = Cause::new(x, Kind::Inferred, at);
+        c.start = explained
+            .iter()
+            .map(|&ci| causes[ci].start)
+            .min()
+            .unwrap_or(at);
+        c.impact = explained
+            .iter()
+            .map(|&ci| causes[ci].impact.saturating_add(1))
+            .fold(0u64, u64::saturating_add);
+        for &ci in explained.iter().take(MAX_DEPENDENTS_LISTED) {
+            let d = causes[ci].entity;
+            let did = entities[d as usize].id.as_str();
+            let mut ev = Evidence::signal("reachability", SignalState::Down, causes[ci].start, 0.0)
+                .with_note(format!(
+                    "{did} down and needs {xid}; no report of {xid} since {}",
+                    last.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                ));
+            if let Some(first) = causes[ci].support.first() {
+                ev.signal.clone_from(&first.ev.signal);
+                ev.state = first.ev.state;
+                ev.source.clone_from(&first.ev.source);
+            }
+            c.support.push(Item {
+                kind: EvidenceKind::DependentsDown,
+                related: false,
+                source: 0,
+                about: d,
+                ev,
+            });
+        }
+        c.explains = explained;
+        score(eng, &mut c);
+        cause_of.insert(x, causes.len());
+        causes.push(c);
+    }
+}
+
+/// Vantage points that lost their own path. A vantage point is a source named like an entity
+/// of the topology. It is isolated when that entity is unavailable, or when at least
+/// `vantage_burst` causes are reported down by it alone and contradicted by another source or
+/// a dependent. Then every cause reported by it alone gets `SourceIsolated` counter-evidence,
+/// is marked a glitch and joins the incident of the vantage point's isolation: the cause that
+/// explains it, or an inferred cause on the vantage point itself.
+fn vantage_isolation(
+    eng: &Inputs<'_>,
+    state: &State,
+    explained: &[u32],
+    sets: &[Box<[u32]>],
+    causes: &mut Vec<Cause>,
+    cause_of: &mut IdMap<usize>,
+) {
+    let entities = eng.topology.entities();
+    // Per vantage point: (entity index, source id, causes reported by it alone).
+    let mut vps: Vec<(u32, u32, Vec<usize>)> = Vec::new();
+    for (ci, c) in causes.iter().enumerate() {
+        if c.kind != Kind::Failure {
+            continue;
+        }
+        let mut srcs = c
+            .support
+            .iter()
+            .filter(|i| i.kind != EvidenceKind::DependentsDown && !i.related)
+            .map(|i| i.source);
+        let Some(first) = srcs.next() else { continue };
+        if first == 0 || srcs.any(|s| s != first) {
+            continue;
+        }
+        let Some(name) = eng.store.source(first) else {
+            continue;
+        };
+        let Some(v) = eng.topology.index_of(name) else {
+            continue;
+        };
+        if v == c.entity as usize {
+            continue;
+        }
+        match vps.iter_mut().find(|(_, s, _)| *s == first) {
+            Some(vp) => vp.2.push(ci),
+            None => vps.push((v as u32, first, vec![ci])),
+        }
+    }
+    for (v, src, alone) in vps {
+        let vi = v as usize;
+        let contradicted: Vec<usize> = alone
+            .iter()
+            .copied()
+            .filter(|&ci| !causes[ci].counter.is_empty())
+            .collect();
+        let burst =
+            eng.config.vantage_burst > 0 && contradicted.len() >= eng.config.vantage_burst as usize;
+        let known = !state.available.get(vi).copied().unwrap_or(true);
+        if !known && !burst {
+            continue;
+        }
+        let vname = eng.store.source(src).unwrap_or_default().to_string();
+        for &ci in &alone {
+            let c = &mut causes[ci];
+            let mut ev = Evidence::signal("reachability", SignalState::Down, c.start, 0.0)
+                .with_note(format!(
+                    "{}: only {vname} reports it, and {vname} lost its own path",
+                    EvidenceKind::SourceIsolated.description()
+                ));
+            ev.source = Some(vname.clone());
+            c.counter.push(Item {
+                kind: EvidenceKind::SourceIsolated,
+                related: false,
+                source: 0,
+                about: v,
+                ev,
+            });
+            c.demoted = true;
+            score(eng, c);
+        }
+        // The cause the burst joins: the vantage point's own cause, what explains it, or an
+        // inferred isolation.
+        let anchor = if let Some(&ci) = cause_of.get(&v) {
+            Some(ci)
+        } else if let Some(set) = explained.get(vi).and_then(|&sid| sets.get(sid as usize)) {
+            set.iter().find_map(|c| cause_of.get(c).copied())
+        } else {
+            None
+        };
+        match anchor {
+            Some(a) => causes[a].explains.extend(alone.iter().copied()),
+            None => {
+                let mut c = Cause::new(v, Kind::Inferred, state_start(causes, &alone));
+                c.impact = alone.len() as u64;
+                for &ci in contradicted.iter().take(MAX_DEPENDENTS_LISTED) {
+                    let x = causes[ci].entity;
+                    let xid = entities[x as usize].id.as_str();
+                    let mut ev =
+                        Evidence::signal("reachability", SignalState::Down, causes[ci].start, 0.0)
+                            .with_note(format!(
+                                "{xid} reported down only by {vname}, reached by others"
+                            ));
+                    ev.source = Some(vname.clone());
+                    c.support.push(Item {
+                        kind: EvidenceKind::VantageBurst,
+                        related: false,
+                        source: 0,
+                        about: x,
+                        ev,
+                    });
+                }
+                c.explains = alone;
+                score(eng, &mut c);
+                cause_of.insert(v, causes.len());
+                causes.push(c);
+            }
+        }
+    }
+}
+
+fn state_start(causes: &[Cause], members: &[usize]) -> DateTime<Utc> {
+    members
+        .iter()
+        .map(|&ci| causes[ci].start)
+        .min()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -790,6 +1315,7 @@ fn summarize(
             Kind::Failure => format!("{id} down"),
             Kind::Maintenance => format!("{id} down in maintenance"),
             Kind::Held => format!("{id} flapping"),
+            Kind::Inferred => format!("{id} inferred down"),
             Kind::Degradation => {
                 let a = sessions.get(&c.entity);
                 format!(

@@ -90,18 +90,50 @@
 //! Evidence falls into [`EvidenceKind`] categories with weights (uplink interface down 10, OSPF
 //! down on the same link 7, upstream BGP down 7, ping loss from several vantage points 6, syslog
 //! link-down 6, API unreachable but ping OK 3; plus routing down 7, session drop 6, unreachable
-//! from one source 4, flapping 3). At most one item per category counts (items of one category
-//! are not independent). Each item gives `p = 0.8 · w / (w + 5)` and independent items combine
-//! as `confidence = 1 − Π(1 − p)`, rounded to 3 decimals and kept in `[0.01, 0.99]`
-//! ([`confidence_from_weights`]). One signal can never exceed 0.8; every root cause lists its
-//! evidence with the weight used.
+//! from one source 4, flapping 3, dependent down 3). Each item names its source (the
+//! observation's `source`) and the weight it added: the category weight times the source's
+//! [`Reliability`] (1 without feedback). Items of one category count **once per source**: a
+//! poller repeating itself is one item, the same failure seen by two vantage points is two
+//! (corroboration). Each item gives `p = 0.8 · w / (w + 5)`, independent items combine as
+//! `1 − Π(1 − p)`; **counter-evidence** (another source reached the entity after it was reported
+//! down, weight 10; a dependent that needs it answers, 8; something that needs it lost every other
+//! path to it, 6; its only source is a vantage point that lost its own path, 20) multiplies that by
+//! `Π(1 − p)` of its own items, and is listed in `counter_evidence` with its weights. The result
+//! is rounded to 3 decimals and kept in `[0.01, 0.99]` ([`ispvm_model::Confidence::combine`];
+//! [`confidence_from_weights`] is the case of distinct sources and no counter-evidence). One
+//! source can never exceed 0.8.
+//!
+//! A contradicted cause whose confidence is below the paging threshold is a **suspected glitch**
+//! (`suspected_glitch: true`): still listed, never the primary of an incident that has another
+//! cause (which never happens on consistent observations, so the contract's primaries stand).
+//! Each incident carries **`page`**: its primary is not a suspected glitch and its confidence
+//! reaches [`EngineConfig::page_threshold`] ([`DEFAULT_PAGE_THRESHOLD`] = 0.35, chosen on the
+//! noisy benchmark, `docs/research/noisy-benchmark.md`); maintenance-only incidents do not page.
+//!
+//! ## Inferred causes and vantage points
+//! - **A silent entity** (kind `inferred`): when every dependent of an available entity (at
+//!   least 2 by default) is down, each needs it, and the entity's latest report is at least the
+//!   poll interval older than their failures (a missed poll), the entity is proposed as a cause
+//!   that explains them; they join its incident. Needs
+//!   [`EngineConfigBuilder::poll_interval`] (unknown by default, as the contract requires: a
+//!   scenario lists only what changed); off with [`EngineConfigBuilder::inferred_causes`].
+//! - **Vantage points are entities**: a source named like an entity of the topology is a
+//!   vantage point with its own dependencies. When that entity is unavailable (its uplink is seen
+//!   down by another source), or when it alone reports at least
+//!   [`EngineConfigBuilder::vantage_burst`] (5) causes down that another source contradicts, the
+//!   causes reported by it alone get `SourceIsolated` counter-evidence, are suspected glitches and
+//!   join one incident: that of the cause that explains the vantage point, or an inferred cause
+//!   on the vantage point itself.
 //!
 //! ## Feedback
 //! [`Engine::record_feedback`]`(incident, true_cause)`: for each cause `c` of the incident with
 //! confidence `p` and label `y` (1 for the true cause, else 0), each category `k` supporting `c`
-//! moves by `w_k ← w_k · exp(0.5 · (y − p))`, clamped to `[default/4, default·4]`. The tests
-//! show the Brier score of the confidences improving on a labelled set.
-//!
+//! moves by `w_k ← w_k · exp(0.5 · (y − p))` and each counter-evidence category by
+//! `exp(0.5 · (p − y))`, clamped to `[default/4, default·4]`; the sources of the true cause are
+//! confirmed once in the [`Reliability`] table (Beta prior 9:1). [`Engine::record_false_alarm`]
+//! labels every cause 0 and refutes their sources. The tests show the Brier score of the
+//! confidences improving on a labelled set; the noisy benchmark after 50 labelled incidents.
+
 //! ## Subscribers
 //! [`ContractSessionRule`] (the default [`SubscriberImpact`](ispvm_model::SubscriberImpact))
 //! reads `pppoe.sessions.active`; `ispvm-pppoe` offers a richer rule behind the same trait
@@ -122,7 +154,10 @@ mod subscribers;
 pub use analysis::{
     Analysis, DocumentView, HALF_SATURATION, SINGLE_SIGNAL_CAP, confidence_from_weights,
 };
-pub use config::{EngineConfig, EngineConfigBuilder, EvidenceKind, WEIGHT_BOUND, Weights};
+pub use config::{
+    DEFAULT_PAGE_THRESHOLD, EngineConfig, EngineConfigBuilder, EvidenceKind,
+    MAX_RELIABILITY_SOURCES, Reliability, WEIGHT_BOUND, Weights,
+};
 pub use engine::{Engine, EngineError, FEEDBACK_RATE, SESSIONS_METRIC};
 pub use subscribers::ContractSessionRule;
 
