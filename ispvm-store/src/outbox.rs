@@ -27,6 +27,29 @@ pub struct OutboxEntry {
     pub next_attempt_at: DateTime<Utc>,
 }
 
+impl OutboxEntry {
+    /// A new entry, due at `created_at`, never attempted (for outboxes kept elsewhere, such as
+    /// `ispvm-notify`'s in-memory one).
+    #[must_use]
+    pub fn new(
+        id: i64,
+        sink: String,
+        key: String,
+        payload: String,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            sink,
+            key,
+            payload,
+            created_at,
+            attempts: 0,
+            next_attempt_at: created_at,
+        }
+    }
+}
+
 type Row = (i64, String, String, String, i64, i64, i64);
 
 fn entry(
