@@ -14,6 +14,7 @@
 //!        │ watch (latest view)  broadcast (changed analyses)
 //!        ▼
 //! Agent: ispvm_http::Backend ──> ispvm_http::router ──> HTTP API, live page, /metrics
+//!        └─ notify: broadcast subscribers ──> ispvm_notify (Alertmanager, signed webhooks)
 //! ```
 //!
 //! # Examples
@@ -35,6 +36,7 @@
 mod agent;
 pub mod config;
 pub mod embedded;
+pub mod notify;
 mod run;
 pub mod tenant;
 

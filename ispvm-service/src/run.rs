@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::agent::{Agent, ServiceError};
+use crate::notify::{Notifications, NotifyOptions};
 
 /// What [`run`] starts.
 #[derive(Debug, Clone)]
@@ -17,6 +18,9 @@ pub struct RunOptions {
     pub listen: Option<SocketAddr>,
     /// Fast-tier interval of the embedded world.
     pub embedded_fast: Duration,
+    /// Alertmanager base URLs from the command line (`--alertmanager`), added to the
+    /// configuration's `outputs.alertmanager`.
+    pub alertmanagers: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -25,6 +29,7 @@ impl Default for RunOptions {
             config: None,
             listen: None,
             embedded_fast: Duration::from_secs(5),
+            alertmanagers: Vec::new(),
         }
     }
 }
@@ -39,6 +44,13 @@ impl RunOptions {
             ..Self::default()
         }
     }
+
+    /// Adds Alertmanager base URLs (`--alertmanager`, repeatable).
+    #[must_use]
+    pub fn with_alertmanagers(mut self, urls: Vec<String>) -> Self {
+        self.alertmanagers.extend(urls);
+        self
+    }
 }
 
 /// Starts the agent and serves until SIGTERM or SIGINT; SIGHUP reloads the configuration.
@@ -48,16 +60,31 @@ impl RunOptions {
 /// [`ServiceError`]: [`ServiceError::is_usage`] for configuration faults (exit 2), others
 /// at run time (exit 1: the port is taken, the world cannot start).
 pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
-    let (agent, file_listen) = match &options.config {
+    let (agent, file_listen, notify) = match &options.config {
         Some(path) => {
             let config = crate::config::Config::load(path)?;
             let listen = config
                 .listen
                 .as_ref()
                 .and_then(|l| l.get_ref().parse::<SocketAddr>().ok());
-            (Agent::start_from_config(path).await?, listen)
+            let notify = NotifyOptions::from_config(Some(&config), &options.alertmanagers)?;
+            (Agent::start_from_config(path).await?, listen, notify)
         }
-        None => (Agent::start_embedded(options.embedded_fast).await?, None),
+        None => {
+            let notify = NotifyOptions::from_config(None, &options.alertmanagers)?;
+            (
+                Agent::start_embedded(options.embedded_fast).await?,
+                None,
+                notify,
+            )
+        }
+    };
+    let notifications = match notify.map(|n| Notifications::start(&agent, n)).transpose() {
+        Ok(n) => n,
+        Err(e) => {
+            agent.shutdown().await;
+            return Err(e);
+        }
     };
     let listen = options
         .listen
@@ -66,6 +93,9 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
+            if let Some(n) = notifications {
+                n.shutdown().await;
+            }
             agent.shutdown().await;
             return Err(ServiceError::Runtime(format!(
                 "cannot listen on {listen}: {e}"
@@ -86,6 +116,9 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     .await;
     signals.abort();
     tracing::info!("shutting down");
+    if let Some(n) = notifications {
+        n.shutdown().await;
+    }
     agent.shutdown().await;
     served.map_err(|e| ServiceError::Runtime(format!("the HTTP server failed: {e}")))
 }

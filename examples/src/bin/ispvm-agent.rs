@@ -45,7 +45,7 @@ struct Args {
     /// NATS URL of the bus (not available yet).
     #[arg(long)]
     bus: Option<String>,
-    /// Alertmanager base URL, repeatable (not available yet).
+    /// Alertmanager base URL (`http://host:9093`), repeatable: every alert goes to each.
     #[arg(long)]
     alertmanager: Vec<String>,
     /// Log line format (default: the file's `log_format`, else text).
@@ -119,8 +119,12 @@ fn main() -> ExitCode {
     if args.database.is_some() {
         return usage("--database is not available yet (state lives in memory)");
     }
-    if !args.alertmanager.is_empty() {
-        return usage("--alertmanager is not available yet");
+    if let Some(bad) = args
+        .alertmanager
+        .iter()
+        .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        return usage(&format!("--alertmanager {bad}: not an http(s) URL"));
     }
     let _ = &args.data_dir; // accepted: nothing is stored on disk until the store lands
     let file_format = match &args.config {
@@ -144,7 +148,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(RunOptions::new(args.config, args.listen))) {
+    let options = RunOptions::new(args.config, args.listen).with_alertmanagers(args.alertmanager);
+    match runtime.block_on(run(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_usage() => usage(&e.to_string()),
         Err(e) => {
