@@ -49,3 +49,13 @@ pub use notifier::{
     CountHook, Notifier, NotifierConfig, NotifyError, SINK_ALERTMANAGER, SINK_WEBHOOK,
 };
 pub use planner::{AlertPlanner, Context, Plan, PlannerConfig};
+
+/// `docs/notifications.md`, whose Rust blocks (signature verification) run as doc tests.
+#[doc = include_str!("../../docs/notifications.md")]
+#[cfg(doctest)]
+pub mod notifications_guide {}
+
+/// The crate README, compiled as documentation so its example builds.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub mod readme {}
