@@ -9,6 +9,10 @@
 //! An incident is *notifiable* when it has a primary cause and that cause's entity is not
 //! suppressed (`unreachable` or `maintenance`) in the same analysis: a suppressed entity never
 //! produces an alert, and an incident that only consists of maintenance has no primary cause.
+//!
+//! An incident whose causes are all under an operator's silence ([`Context::silenced`]) is
+//! *muted*: its alert ends (it stops paging) and no webhook notification is sent while it is
+//! muted; if it is still open when the silence ends, it is notified as `open` again.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,6 +77,8 @@ pub struct Context {
     pub pages: BTreeMap<String, bool>,
     /// Runbook URL of each incident (absent: no `runbook_url` annotation).
     pub runbooks: BTreeMap<String, String>,
+    /// Entities under an active silence: an incident whose causes are all silenced is muted.
+    pub silenced: BTreeSet<EntityId>,
 }
 
 impl Context {
@@ -107,6 +113,22 @@ impl Context {
     pub fn with_page(mut self, incident: impl Into<String>, page: bool) -> Self {
         self.pages.insert(incident.into(), page);
         self
+    }
+
+    /// Silences an entity (see [`Context::silenced`]).
+    #[must_use]
+    pub fn with_silenced(mut self, entity: EntityId) -> Self {
+        self.silenced.insert(entity);
+        self
+    }
+
+    fn muted(&self, incident: &Incident) -> bool {
+        !self.silenced.is_empty()
+            && !incident.root_causes.is_empty()
+            && incident
+                .root_causes
+                .iter()
+                .all(|c| self.silenced.contains(&c.entity))
     }
 
     /// Sets an incident's runbook URL.
@@ -226,7 +248,12 @@ impl AlertPlanner {
             doc.entities.iter().map(|r| (&r.id, r)).collect();
         let mut plan = Plan::default();
         let mut seen = BTreeSet::new();
+        let mut muted = BTreeSet::new();
         for incident in doc.incidents.iter().filter(|i| notifiable(i, &reports)) {
+            if ctx.muted(incident) {
+                muted.insert(incident.id.clone());
+                continue;
+            }
             seen.insert(incident.id.clone());
             let page = ctx.pages.get(&incident.id).copied().unwrap_or(true);
             let severity = Severity::of(page, incident.subscribers_affected);
@@ -282,6 +309,11 @@ impl AlertPlanner {
             if let Some(old) = self.incidents.remove(&key) {
                 let mut ended = old.alert;
                 ended.ends_at = Some(now);
+                if muted.contains(&key.1) {
+                    // Silenced: stop paging, say nothing to webhooks.
+                    plan.alerts.push(ended);
+                    continue;
+                }
                 let page = old.shape.page;
                 let severity = old.shape.severity;
                 // The incident as last seen: the closing analysis no longer lists it.

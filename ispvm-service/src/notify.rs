@@ -5,6 +5,8 @@
 //! tenant task ── broadcast (changed analyses) ──> one subscriber task per tenant
 //!        ──> ispvm_notify::Notifier (planner, Alertmanager posts, webhook outbox)
 //! ```
+//! Each analysis goes with its context: the sites of the tenant's topology, and the entities
+//! under an operator's silence (an incident whose causes are all silenced is muted).
 //! A scanner adds a subscriber for every tenant that appears (after a reload too). A subscriber
 //! that lags behind its broadcast submits the tenant's latest analysis instead: the planner
 //! works from states, so a skipped intermediate analysis loses no alert.
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use ispvm_http::Backend;
+use ispvm_http::{Backend, WindowKind};
 use ispvm_model::TenantId;
 use ispvm_notify::outbox::{DEFAULT_MEMORY_CAPACITY, Outbox};
 use ispvm_notify::sink::Webhook;
@@ -157,14 +159,29 @@ async fn scan(agent: Arc<Agent>, notifier: Arc<Notifier>, mut stop: watch::Recei
     }
 }
 
+/// The context of an analysis: the sites of the tenant's topology and the entities under a
+/// silence active at the evaluation time.
+async fn context(handle: &TenantHandle, at: chrono::DateTime<chrono::Utc>) -> Context {
+    let mut ctx = handle
+        .latest()
+        .map(|v| Context::from_topology(&v.topology))
+        .unwrap_or_default();
+    for w in handle
+        .windows(WindowKind::Silence)
+        .await
+        .unwrap_or_default()
+    {
+        if w.start <= at && at < w.end {
+            ctx.silenced.extend(w.entities);
+        }
+    }
+    ctx
+}
+
 async fn submit_latest(handle: &TenantHandle, notifier: &Notifier) {
     if let Some(view) = handle.latest() {
-        notifier
-            .submit(
-                view.analysis.clone(),
-                Context::from_topology(&view.topology),
-            )
-            .await;
+        let ctx = context(handle, view.analysis.evaluated_at).await;
+        notifier.submit(view.analysis.clone(), ctx).await;
     }
 }
 
@@ -175,10 +192,7 @@ async fn feed(handle: TenantHandle, notifier: Arc<Notifier>, mut stop: watch::Re
         tokio::select! {
             r = rx.recv() => match r {
                 Ok(doc) => {
-                    let ctx = handle
-                        .latest()
-                        .map(|v| Context::from_topology(&v.topology))
-                        .unwrap_or_default();
+                    let ctx = context(&handle, doc.evaluated_at).await;
                     notifier.submit(doc, ctx).await;
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => submit_latest(&handle, &notifier).await,

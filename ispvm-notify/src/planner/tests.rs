@@ -300,6 +300,39 @@ fn closing_posts_the_end_once_and_notifies_with_the_last_incident() {
 }
 
 #[test]
+fn a_silenced_incident_stops_paging_quietly_and_comes_back_when_the_silence_ends() {
+    let mut p = AlertPlanner::new(PlannerConfig::default());
+    let i = || inc("i", "2026-03-14T09:05:00Z", "agg2", &["agg3"], 7);
+    p.observe(
+        &doc("2026-03-14T09:06:00Z", &[], vec![i()]),
+        &Context::new(),
+    );
+    // Only one of the two causes silenced: not muted.
+    let one = Context::new().with_silenced("agg2".parse().unwrap());
+    assert!(
+        p.observe(&doc("2026-03-14T09:07:00Z", &[], vec![i()]), &one)
+            .is_empty()
+    );
+    let both = one.with_silenced("agg3".parse().unwrap());
+    let plan = p.observe(&doc("2026-03-14T09:08:00Z", &[], vec![i()]), &both);
+    assert_eq!(plan.alerts.len(), 1);
+    assert_eq!(plan.alerts[0].ends_at, Some(t("2026-03-14T09:08:00Z")));
+    assert!(plan.notifications.is_empty());
+    assert!(
+        p.observe(&doc("2026-03-14T09:09:00Z", &[], vec![i()]), &both)
+            .is_empty()
+    );
+    // The silence ends while the incident is still open: it fires again.
+    let plan = p.observe(
+        &doc("2026-03-14T09:10:00Z", &[], vec![i()]),
+        &Context::new(),
+    );
+    assert_eq!(plan.alerts.len(), 1);
+    assert!(!plan.alerts[0].is_resolved_at(t("2026-03-14T09:10:00Z")));
+    assert_eq!(kinds(&plan), vec![NotificationKind::Open]);
+}
+
+#[test]
 fn tick_resends_every_active_alert_and_the_watchdog_each_interval() {
     let mut p = AlertPlanner::new(PlannerConfig::default().resend(TimeDelta::seconds(60)));
     p.observe(
