@@ -183,7 +183,7 @@ async fn the_demo_story_fires_one_root_cause_alert_and_resolves_on_recovery() {
         .wait_alerts("no incident alert", WAIT, |a| incident_alerts(a).is_empty())
         .await;
     assert_eq!(
-        after.iter().map(|a| name(a)).collect::<Vec<_>>(),
+        after.iter().map(name).collect::<Vec<_>>(),
         vec!["IspvmWatchdog"]
     );
     notifier.shutdown().await;
