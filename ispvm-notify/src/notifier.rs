@@ -20,7 +20,7 @@ use crate::alert::Alert;
 use crate::backoff::Backoff;
 use crate::outbox::{DEFAULT_MEMORY_CAPACITY, Enqueued, Outbox};
 use crate::planner::{AlertPlanner, Context, PlannerConfig};
-use crate::sink::{self, Webhook};
+use crate::sink::{self, DeliveryError, Webhook};
 
 /// Counts one notification outcome: `(sink, result)` with sink `alertmanager` or `webhook`
 /// and result `ok`, `error` (retried), `rejected` (refused for good) or `dropped` (the
@@ -227,8 +227,9 @@ async fn post_all(
         let mut body = std::mem::take(&mut t.pending_ended);
         body.extend_from_slice(alerts);
         let r = sink::post_alerts(client, &t.base, &body).await;
-        if r.is_err() {
+        if r.as_ref().is_err_and(DeliveryError::is_retryable) {
             // Firing alerts come back with the next resend; ended ones are kept until posted.
+            // (A post refused for good is not repeated: it would fail every later post too.)
             t.pending_ended = body.into_iter().filter(|a| a.is_resolved_at(now)).collect();
             let excess = t.pending_ended.len().saturating_sub(MAX_PENDING_ENDED);
             t.pending_ended.drain(..excess);

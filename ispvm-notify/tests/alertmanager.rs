@@ -296,3 +296,57 @@ async fn every_alertmanager_of_a_cluster_gets_every_alert_and_the_shared_one_agr
     }
     notifier.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_that_closes_while_alertmanager_is_down_resolves_once_it_is_back() {
+    let Some(bin) = alertmanager_binary() else {
+        return;
+    };
+    let catcher = Catcher::start().await;
+    let mut am = Alertmanager::start(bin, &catcher.url("/am")).await;
+    let tenant: TenantId = "isp-down".parse().unwrap();
+    let notifier = Notifier::spawn(
+        NotifierConfig::default()
+            .alertmanager(am.url())
+            .planner(PlannerConfig::default().resend(TimeDelta::seconds(1))),
+    )
+    .unwrap();
+    notifier
+        .submit(
+            Arc::new(outage(&tenant, Utc::now(), Utc::now(), 5)),
+            Context::new(),
+        )
+        .await;
+    catcher
+        .wait_for("the firing notification", WAIT, |c| {
+            c.iter().any(|r| r.json()["status"] == "firing")
+        })
+        .await;
+    am.stop().await;
+    // The incident closes while Alertmanager is down: the post of its end fails.
+    notifier
+        .submit(
+            Arc::new(AnalysisDocument::new(
+                tenant.clone(),
+                Utc::now(),
+                vec![],
+                vec![],
+            )),
+            Context::new(),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    am.resume().await;
+    // The kept end is posted with the next resend; Alertmanager (its notification log is on
+    // disk) sends the resolved notification.
+    catcher
+        .wait_for("the resolved notification", WAIT, |c| {
+            c.iter().any(|r| {
+                r.json()["status"] == "resolved"
+                    && r.json()["alerts"][0]["labels"]["incident"] == "inc-agg2"
+            })
+        })
+        .await;
+    assert!(incident_alerts(&am.alerts().await).is_empty());
+    notifier.shutdown().await;
+}

@@ -223,6 +223,28 @@ impl Alertmanager {
         self.spawn().await;
     }
 
+    /// Stops the process with SIGTERM (it writes its notification log to disk), for
+    /// [`Alertmanager::resume`] on the same port.
+    pub async fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let pid = c.id().unwrap().to_string();
+            let ok = std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap();
+            assert!(ok.success());
+            tokio::time::timeout(Duration::from_secs(10), c.wait())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    /// Starts a stopped instance again on the same port and storage.
+    pub async fn resume(&mut self) {
+        self.spawn().await;
+    }
+
     /// `GET /api/v2/alerts`: the active alerts.
     pub async fn alerts(&self) -> Vec<Value> {
         let v: Value = reqwest::Client::new()
