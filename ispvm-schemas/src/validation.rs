@@ -328,12 +328,16 @@ mod tests {
         }
         assert_eq!(
             "graph".parse::<DocumentKind>().unwrap_err().to_string(),
-            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample, event or incident)"
+            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample, event, incident or notification)"
         );
         let detect = |v: Value| DocumentKind::detect(&v);
         assert_eq!(
             detect(serde_json::json!({"schema": "ispvm.analysis/v1"})),
             Some(DocumentKind::Analysis)
+        );
+        assert_eq!(
+            detect(serde_json::json!({"schema": "ispvm.notification/v1"})),
+            Some(DocumentKind::Notification)
         );
         assert_eq!(detect(serde_json::json!({"schema": "other/v1"})), None);
         assert_eq!(detect(serde_json::json!({"schema": 1})), None);
