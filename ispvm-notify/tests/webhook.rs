@@ -80,12 +80,12 @@ async fn a_refusing_receiver_and_a_restart_lose_nothing() {
     n1.shutdown().await;
     assert_eq!(store.pending_notifications(&hook.url).await.unwrap(), 2);
 
-    // The agent restarts (same store); the receiver comes back after two more refusals.
-    catcher.refuse.store(2, Ordering::SeqCst);
+    // The agent restarts (same store). Its new planner sees the open incident for the first
+    // time and sends `open` again: under the same key (the incident's opening time), so the
+    // outbox, which still holds the first one, keeps one. Then the incident closes.
     let n2 = Notifier::spawn(config(&hook, Outbox::store(store.clone()))).unwrap();
     let t3 = t2 + TimeDelta::seconds(1);
     let t4 = t3 + TimeDelta::seconds(1);
-    // The new planner sees the incident for the first time (open), then it closes.
     n2.submit(
         Arc::new(doc(&tenant, t3, vec![incident(40, opened)])),
         Context::new(),
@@ -93,7 +93,19 @@ async fn a_refusing_receiver_and_a_restart_lose_nothing() {
     .await;
     n2.submit(Arc::new(doc(&tenant, t4, vec![])), Context::new())
         .await;
-    let expected: BTreeSet<String> = [("open", t1), ("changed", t2), ("open", t3), ("closed", t4)]
+    let start = std::time::Instant::now();
+    while store.pending_notifications(&hook.url).await.unwrap() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the close was not enqueued"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(store.pending_notifications(&hook.url).await.unwrap(), 3);
+    // The receiver comes back after two more refusals.
+    catcher.refuse.store(2, Ordering::SeqCst);
+    let expected: BTreeSet<String> = [("open", opened), ("changed", t2), ("closed", t4)]
         .into_iter()
         .map(|(k, at)| Notification::key_of(&tenant, "inc-agg2", k.parse_kind(), at))
         .collect();
@@ -189,7 +201,7 @@ async fn a_full_memory_outbox_drops_the_oldest_and_counts_it() {
     for i in 0..4 {
         let at = t0 + TimeDelta::seconds(i);
         let incidents = if i % 2 == 0 {
-            vec![incident(0, t0)]
+            vec![incident(0, at)] // a new opening each time: a new key
         } else {
             vec![]
         };

@@ -18,8 +18,11 @@
 //! assert_eq!(json["kind"], "open");
 //! assert_eq!(json["incident"]["id"], "inc-20260314T090500Z-agg2");
 //! // The key is derived from tenant, incident, kind and time: the same transition, the same key.
-//! assert_eq!(n.key, Notification::new(NotificationKind::Open, "demo-isp".parse()?, at,
+//! // An `open` is keyed by the incident's opening time, whenever it is sent.
+//! let later = "2026-03-14T09:30:00Z".parse()?;
+//! assert_eq!(n.key, Notification::new(NotificationKind::Open, "demo-isp".parse()?, later,
 //!     Severity::Critical, true, n.incident.clone(), None).key);
+//! assert_eq!(n.key, "demo-isp/inc-20260314T090500Z-agg2/open/2026-03-14T09:05:00.000Z");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -152,7 +155,9 @@ pub struct Notification {
 
 impl Notification {
     /// A notification with the current schema id and its idempotency key
-    /// ([`Notification::key_of`]).
+    /// ([`Notification::key_of`] of the incident's `opened_at` for `open`, of `at` otherwise:
+    /// an incident opens once, so a notifier restarted while it is open sends its `open` again
+    /// under the same key, and a receiver that deduplicates sees it once).
     #[must_use]
     pub fn new(
         kind: NotificationKind,
@@ -165,7 +170,16 @@ impl Notification {
     ) -> Self {
         Self {
             schema: NOTIFICATION_SCHEMA.to_string(),
-            key: Self::key_of(&tenant, &incident.id, kind, at),
+            key: Self::key_of(
+                &tenant,
+                &incident.id,
+                kind,
+                if kind == NotificationKind::Open {
+                    incident.opened_at
+                } else {
+                    at
+                },
+            ),
             kind,
             tenant,
             at,
@@ -178,8 +192,9 @@ impl Notification {
 
     /// The idempotency key of a transition: `TENANT/INCIDENT/KIND/AT` with `AT` in RFC 3339,
     /// milliseconds, `Z` (`demo-isp/inc-20260314T090500Z-agg2/open/2026-03-14T09:05:00.000Z`).
-    /// An incident has at most one transition of a kind per evaluation instant, so the key
-    /// names exactly one notification.
+    /// [`Notification::new`] passes the incident's `opened_at` for `open` and the transition
+    /// time otherwise; an incident has at most one transition of a kind per evaluation
+    /// instant, so the key names exactly one notification.
     #[must_use]
     pub fn key_of(
         tenant: &TenantId,

@@ -114,7 +114,7 @@ fn an_incident_fires_once_with_the_contract_labels_and_annotations() {
     assert_eq!(kinds(&plan), vec![NotificationKind::Open]);
     assert_eq!(
         plan.notifications[0].key,
-        "demo-isp/inc-1/open/2026-03-14T09:06:00.000Z"
+        "demo-isp/inc-1/open/2026-03-14T09:05:00.000Z"
     );
     // The same analysis again (later): nothing new to post or notify.
     let mut again = d.clone();
@@ -509,7 +509,15 @@ proptest! {
             let active = p.active(d.evaluated_at);
             prop_assert_eq!(active.len(), expected.len() + 1);
             for n in &plan.notifications {
-                prop_assert!(keys.insert(n.key.clone()), "duplicate key {}", n.key);
+                if n.kind == NotificationKind::Open {
+                    // An `open` is keyed by the incident's opening: a reopened id repeats it.
+                    prop_assert_eq!(
+                        &n.key,
+                        &Notification::key_of(&n.tenant, &n.incident.id, n.kind, n.incident.opened_at)
+                    );
+                } else {
+                    prop_assert!(keys.insert(n.key.clone()), "duplicate key {}", n.key);
+                }
                 lifecycle.entry(n.incident.id.clone()).or_default().push(n.kind);
             }
         }
