@@ -10,7 +10,7 @@
 //! | `json` | parsed, and validated against its published JSON Schema when it is an ispvm document |
 //! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts; `curl` requests to `$ISPVM` are checked against the agent's OpenAPI document (route, method, `# status N`) |
 //! | `routeros` | every line uses a RouterOS menu, command and parameter values from the vocabulary below |
-//! | `yaml` | an Alertmanager configuration: `amtool check-config` accepts it (a missing `amtool` skips, and fails under `CI=true`); a page's `amtool check-config` command needs a `yaml` block on the same page |
+//! | `yaml` | an Alertmanager configuration: `amtool check-config` accepts it, and one that routes `IspvmIncident` sends critical incidents to Telegram and email, warnings to email, the watchdog to the dead man's switch (`amtool config routes test`; a missing `amtool` skips, and fails under `CI=true`); a page's `amtool check-config` command needs a `yaml` block on the same page |
 //! | `text`, `dot` | diagrams and sample output: nothing to run |
 //!
 //! Relative links must point at files that exist.
@@ -872,6 +872,43 @@ fn yaml_blocks_are_alertmanager_configs_that_amtool_accepts() {
             b.place(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The routing docs/notifications.md describes: critical incidents page Telegram and email,
+    // warnings go to email, the watchdog to the dead man's switch.
+    for (i, b) in blocks.iter().enumerate() {
+        if !b.body.contains("IspvmIncident") {
+            continue;
+        }
+        let file = dir.path().join(format!("alertmanager-{i}.yml"));
+        let route = |labels: &[&str]| -> String {
+            let out = Command::new(&amtool)
+                .args(["config", "routes", "test"])
+                .arg(format!("--config.file={}", file.display()))
+                .args(labels)
+                .output()
+                .expect("amtool runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(
+            route(&[
+                "alertname=IspvmIncident",
+                "severity=critical",
+                "tenant=acme"
+            ]),
+            "noc-telegram,noc-email",
+            "{}",
+            b.place()
+        );
+        assert_eq!(
+            route(&["alertname=IspvmIncident", "severity=warning"]),
+            "noc-email",
+            "{}",
+            b.place()
+        );
+        assert_eq!(
+            route(&["alertname=IspvmWatchdog", "severity=none"]),
+            "deadmans-switch"
         );
     }
     // The checker is real: a broken configuration is refused.
