@@ -202,3 +202,41 @@ async fn feed(handle: TenantHandle, notifier: Arc<Notifier>, mut stop: watch::Re
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_merge_the_file_and_the_command_line_and_are_none_without_sinks() {
+        assert!(NotifyOptions::from_config(None, &[]).unwrap().is_none());
+        let o = NotifyOptions::from_config(None, &["http://127.0.0.1:9093".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.notifier.alertmanagers, vec!["http://127.0.0.1:9093"]);
+        assert_eq!(o.notifier.planner, PlannerConfig::default());
+        assert!(!o.notifier.outbox.is_durable());
+        let e = NotifyOptions::from_config(None, &["127.0.0.1:9093".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--alertmanager 127.0.0.1:9093: not an http(s) URL"
+        );
+
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("hook.key"), "k\n").unwrap();
+        std::fs::write(d.path().join("pw"), "p\n").unwrap();
+        let text = "[outputs]\nalertmanager = [\"http://am1:9093\"]\nresend_seconds = 15\nredundancy_alerts = true\n[[outputs.webhooks]]\nurl = \"http://127.0.0.1:1/h\"\nsecret_file = \"hook.key\"\n[[tenants]]\nid = \"acme\"\n[[tenants.routers]]\nid = \"r1\"\nhost = \"192.0.2.1\"\nuser = \"u\"\npassword_file = \"pw\"\n";
+        let config = Config::parse(text, &d.path().join("agent.toml")).unwrap();
+        let o = NotifyOptions::from_config(Some(&config), &["http://am2:9093".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            o.notifier.alertmanagers,
+            vec!["http://am1:9093", "http://am2:9093"]
+        );
+        assert_eq!(o.notifier.planner.resend, TimeDelta::seconds(15));
+        assert!(o.notifier.planner.redundancy_alerts);
+        assert_eq!(o.notifier.webhooks.len(), 1);
+        assert_eq!(o.notifier.webhooks[0].secret.expose(), b"k");
+    }
+}
