@@ -757,6 +757,11 @@ fn check_config_names_file_line_and_key_and_accepts_the_contrib_example() {
         "acme-bras1.password",
         "example\n",
     );
+    write(
+        &d.path().join("secrets"),
+        "webhook.key",
+        "example-webhook-key\n",
+    );
     let file = d.path().join("ispvm-agent.toml");
     let envs = [
         ("ACME_CORE1_PASSWORD", "example"),

@@ -10,6 +10,7 @@
 //! | `json` | parsed, and validated against its published JSON Schema when it is an ispvm document |
 //! | `sh` | every command runs (`ispvm-analyze`, `ispvm-schema`, `ispvm-sim` + `ispvm-poll` on loopback) or, when it needs a real router or the network, is checked against the binary's real `--help`, the workspace's packages, binaries, tests and scripts; `curl` requests to `$ISPVM` are checked against the agent's OpenAPI document (route, method, `# status N`), and those of `docs/api.md` also run, in order, against a real embedded-default `ispvm-agent` |
 //! | `routeros` | every line uses a RouterOS menu, command and parameter values from the vocabulary below |
+//! | `yaml` | an Alertmanager configuration: `amtool check-config` accepts it, and one that routes `IspvmIncident` sends critical incidents to Telegram and email, warnings to email, the watchdog to the dead man's switch (`amtool config routes test`; a missing `amtool` skips, and fails under `CI=true`); a page's `amtool check-config` command needs a `yaml` block on the same page |
 //! | `text`, `dot` | diagrams and sample output: nothing to run |
 //!
 //! Relative links must point at files that exist.
@@ -122,6 +123,7 @@ fn every_block_declares_a_known_language() {
         "json",
         "sh",
         "routeros",
+        "yaml",
         "text",
         "dot",
     ];
@@ -780,6 +782,20 @@ fn sh_commands_run_or_match_the_real_binaries() {
                         assert!(mode & 0o111 != 0, "{}: {p} is not executable", cmd.place);
                         checked += 1;
                     }
+                    "amtool" => {
+                        assert_eq!(
+                            cmd.words.get(1).map(String::as_str),
+                            Some("check-config"),
+                            "{}: the docs only use amtool check-config",
+                            cmd.place
+                        );
+                        assert!(
+                            blocks_of(&file).iter().any(|b| b.lang == "yaml"),
+                            "{}: amtool check-config needs the yaml block it checks on the same page",
+                            cmd.place
+                        );
+                        checked += 1;
+                    }
                     "sqlite3" => {
                         // The embedded store's file name, as the store names it.
                         assert!(
@@ -974,6 +990,102 @@ fn api_md_curl_lines_run_against_a_real_agent() {
     }
     assert!(ran >= 30, "only {ran} curl lines ran");
     drop(agent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// yaml
+
+/// `amtool`, or `None` (after saying so) when it is missing outside CI.
+fn amtool() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join("amtool"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "amtool is missing (prometheus-alertmanager: scripts/install-test-deps)"
+        );
+        eprintln!("SKIP: amtool is not installed; yaml blocks are not checked");
+    }
+    found
+}
+
+#[test]
+fn yaml_blocks_are_alertmanager_configs_that_amtool_accepts() {
+    let blocks: Vec<Block> = all_blocks()
+        .into_iter()
+        .filter(|b| b.lang == "yaml")
+        .collect();
+    assert!(
+        !blocks.is_empty(),
+        "docs/notifications.md has an alertmanager.yml"
+    );
+    let Some(amtool) = amtool() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (i, b) in blocks.iter().enumerate() {
+        let file = dir.path().join(format!("alertmanager-{i}.yml"));
+        std::fs::write(&file, &b.body).expect("write");
+        let out = Command::new(&amtool)
+            .arg("check-config")
+            .arg(&file)
+            .output()
+            .expect("amtool runs");
+        assert!(
+            out.status.success(),
+            "{}: amtool check-config refuses it:\n{}{}",
+            b.place(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The routing docs/notifications.md describes: critical incidents page Telegram and email,
+    // warnings go to email, the watchdog to the dead man's switch.
+    for (i, b) in blocks.iter().enumerate() {
+        if !b.body.contains("IspvmIncident") {
+            continue;
+        }
+        let file = dir.path().join(format!("alertmanager-{i}.yml"));
+        let route = |labels: &[&str]| -> String {
+            let out = Command::new(&amtool)
+                .args(["config", "routes", "test"])
+                .arg(format!("--config.file={}", file.display()))
+                .args(labels)
+                .output()
+                .expect("amtool runs");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(
+            route(&[
+                "alertname=IspvmIncident",
+                "severity=critical",
+                "tenant=acme"
+            ]),
+            "noc-telegram,noc-email",
+            "{}",
+            b.place()
+        );
+        assert_eq!(
+            route(&["alertname=IspvmIncident", "severity=warning"]),
+            "noc-email",
+            "{}",
+            b.place()
+        );
+        assert_eq!(
+            route(&["alertname=IspvmWatchdog", "severity=none"]),
+            "deadmans-switch"
+        );
+    }
+    // The checker is real: a broken configuration is refused.
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "route:\n  receiver: nobody\nreceivers: []\n").expect("write");
+    let out = Command::new(&amtool)
+        .arg("check-config")
+        .arg(&bad)
+        .output()
+        .expect("amtool runs");
+    assert!(!out.status.success());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ pub mod analysis;
 pub mod conformance;
 pub mod incident;
 pub mod ingest;
+pub mod notification;
 pub mod registry;
 pub mod scenario;
 #[cfg(feature = "validation")]

@@ -28,6 +28,7 @@ use serde_json::Value;
 use crate::analysis::AnalysisDocument;
 use crate::incident::IncidentRecord;
 use crate::ingest::IngestBatch;
+use crate::notification::Notification;
 use crate::scenario::ScenarioDocument;
 use crate::{Event, MetricSample};
 
@@ -50,21 +51,24 @@ pub enum DocumentKind {
     Event,
     /// An incident record (`ispvm.incident/v1`, the agent API's incident object).
     Incident,
+    /// A notification (`ispvm.notification/v1`, what a webhook receives).
+    Notification,
 }
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [DocumentKind; 6] = [
+    pub const ALL: [DocumentKind; 7] = [
         DocumentKind::Scenario,
         DocumentKind::Analysis,
         DocumentKind::IngestBatch,
         DocumentKind::MetricSample,
         DocumentKind::Event,
         DocumentKind::Incident,
+        DocumentKind::Notification,
     ];
 
     /// The name used on the command line and in file names: `scenario`, `analysis`,
-    /// `ingest-batch`, `metric-sample`, `event`, `incident`.
+    /// `ingest-batch`, `metric-sample`, `event`, `incident`, `notification`.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -74,6 +78,7 @@ impl DocumentKind {
             DocumentKind::MetricSample => "metric-sample",
             DocumentKind::Event => "event",
             DocumentKind::Incident => "incident",
+            DocumentKind::Notification => "notification",
         }
     }
 
@@ -95,6 +100,8 @@ impl DocumentKind {
                 Some(DocumentKind::Scenario)
             } else if schema.starts_with("ispvm.analysis/") {
                 Some(DocumentKind::Analysis)
+            } else if schema.starts_with("ispvm.notification/") {
+                Some(DocumentKind::Notification)
             } else {
                 None
             };
@@ -122,7 +129,7 @@ impl fmt::Display for DocumentKind {
 /// A name that is not a [`DocumentKind`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown document kind {0:?} (expected scenario, analysis, ingest-batch, metric-sample, event or incident)"
+    "unknown document kind {0:?} (expected scenario, analysis, ingest-batch, metric-sample, event, incident or notification)"
 )]
 pub struct UnknownKind(pub String);
 
@@ -218,6 +225,7 @@ pub fn schema(kind: DocumentKind) -> Value {
         DocumentKind::MetricSample => generate::<MetricSample>(),
         DocumentKind::Event => generate::<Event>(),
         DocumentKind::Incident => generate::<IncidentRecord>(),
+        DocumentKind::Notification => generate::<Notification>(),
     }
 }
 
@@ -232,7 +240,7 @@ pub fn schema_text(kind: DocumentKind) -> String {
 type Compiled = Result<jsonschema::Validator, String>;
 
 fn validator(kind: DocumentKind) -> &'static Compiled {
-    static CACHE: [OnceLock<Compiled>; 6] = [const { OnceLock::new() }; 6];
+    static CACHE: [OnceLock<Compiled>; 7] = [const { OnceLock::new() }; 7];
     let slot = match kind {
         DocumentKind::Scenario => &CACHE[0],
         DocumentKind::Analysis => &CACHE[1],
@@ -240,6 +248,7 @@ fn validator(kind: DocumentKind) -> &'static Compiled {
         DocumentKind::MetricSample => &CACHE[3],
         DocumentKind::Event => &CACHE[4],
         DocumentKind::Incident => &CACHE[5],
+        DocumentKind::Notification => &CACHE[6],
     };
     slot.get_or_init(|| {
         jsonschema::options()
@@ -319,12 +328,16 @@ mod tests {
         }
         assert_eq!(
             "graph".parse::<DocumentKind>().unwrap_err().to_string(),
-            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample, event or incident)"
+            "unknown document kind \"graph\" (expected scenario, analysis, ingest-batch, metric-sample, event, incident or notification)"
         );
         let detect = |v: Value| DocumentKind::detect(&v);
         assert_eq!(
             detect(serde_json::json!({"schema": "ispvm.analysis/v1"})),
             Some(DocumentKind::Analysis)
+        );
+        assert_eq!(
+            detect(serde_json::json!({"schema": "ispvm.notification/v1"})),
+            Some(DocumentKind::Notification)
         );
         assert_eq!(detect(serde_json::json!({"schema": "other/v1"})), None);
         assert_eq!(detect(serde_json::json!({"schema": 1})), None);

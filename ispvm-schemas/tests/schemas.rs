@@ -88,6 +88,7 @@ fn shipped_examples_are_valid_for_schema_and_code() {
         (DocumentKind::MetricSample, "metric-sample.json"),
         (DocumentKind::Event, "event.json"),
         (DocumentKind::Incident, "incident.json"),
+        (DocumentKind::Notification, "notification.json"),
     ];
     for (kind, file) in cases {
         let doc = example(file);
@@ -106,6 +107,13 @@ fn shipped_examples_are_valid_for_schema_and_code() {
         serde_json::from_value(example("scenario-contract.json")).unwrap();
     let e = contract.into_scenario().unwrap_err();
     assert_eq!(e.pointer(), "/maintenance/0/entities/0");
+
+    let n: ispvm_schemas::notification::Notification =
+        serde_json::from_value(example("notification.json")).unwrap();
+    assert_eq!(
+        n.key,
+        ispvm_schemas::notification::Notification::key_of(&n.tenant, &n.incident.id, n.kind, n.at)
+    );
 
     let analysis: AnalysisDocument = serde_json::from_value(example("analysis.json")).unwrap();
     assert_eq!(analysis.incidents.len(), 1);

@@ -211,14 +211,49 @@ pub struct ListenerTls {
     pub key_file: Spanned<PathBuf>,
 }
 
-/// Notification outputs.
+/// Notification outputs (`ispvm-notify`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Outputs {
-    /// Alertmanager base URLs (`http://host:9093`); accepted and checked, not used yet.
+    /// Alertmanager base URLs (`http://host:9093`); every alert goes to each.
     #[serde(default)]
     pub alertmanager: Vec<Spanned<String>>,
+    /// Resend interval of active alerts, 1 to 3600 s (default 60).
+    #[serde(default)]
+    pub resend_seconds: Option<Spanned<u64>>,
+    /// Whether to fire `IspvmRedundancyLost` alerts (default false).
+    #[serde(default)]
+    pub redundancy_alerts: bool,
+    /// Signed webhooks.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// One webhook: its URL and where its signing secret is read from.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebhookConfig {
+    /// Where notifications are posted (`http://` or `https://`).
+    pub url: Spanned<String>,
+    /// Environment variable holding the signing secret.
+    #[serde(default)]
+    pub secret_env: Option<Spanned<String>>,
+    /// File holding the signing secret (trailing newline ignored).
+    #[serde(default)]
+    pub secret_file: Option<Spanned<PathBuf>>,
+    /// Refused: a secret never goes in the file.
+    #[serde(default)]
+    secret: Option<Spanned<toml::Value>>,
+}
+
+impl fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", self.url.get_ref())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One tenant.
@@ -510,6 +545,7 @@ impl Config {
                 ));
             }
         }
+        self.validate_outputs(c)?;
         let mut tenants = BTreeSet::new();
         for (ti, t) in self.tenants.iter().enumerate() {
             let key = |k: &str| format!("tenants[{ti}].{k}");
@@ -640,6 +676,76 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_outputs(&self, c: &Checker<'_>) -> Result<(), ConfigError> {
+        if let Some(r) = &self.outputs.resend_seconds {
+            if !(1..=3600).contains(r.get_ref()) {
+                return Err(c.err(
+                    &r.span(),
+                    "outputs.resend_seconds".into(),
+                    "1 to 3600 seconds",
+                ));
+            }
+        }
+        for (i, w) in self.outputs.webhooks.iter().enumerate() {
+            let key = |k: &str| format!("outputs.webhooks[{i}].{k}");
+            let u = w.url.get_ref();
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(c.err(&w.url.span(), key("url"), "not an http(s) URL"));
+            }
+            if let Some(v) = &w.secret {
+                return Err(c.err(
+                    &v.span(),
+                    key("secret"),
+                    "a secret never goes in the configuration: use secret_env or secret_file",
+                ));
+            }
+            if w.secret_env.is_some() == w.secret_file.is_some() {
+                return Err(c.err(
+                    &w.url.span(),
+                    key("secret_env"),
+                    "give exactly one of secret_env, secret_file",
+                ));
+            }
+            self.webhook_secret_with(w, &self.base_dir_for(c.file))
+                .map_err(|m| {
+                    let (span, k) = match (&w.secret_env, &w.secret_file) {
+                        (Some(v), _) => (v.span(), "secret_env"),
+                        (_, Some(f)) => (f.span(), "secret_file"),
+                        _ => (w.url.span(), "secret_env"),
+                    };
+                    c.err(&span, key(k), m)
+                })?;
+        }
+        Ok(())
+    }
+
+    fn webhook_secret_with(&self, w: &WebhookConfig, base: &Path) -> Result<Secret, String> {
+        if let Some(v) = &w.secret_env {
+            let s = std::env::var(v.get_ref())
+                .map_err(|_| format!("environment variable {} is not set", v.get_ref()))?;
+            if s.is_empty() {
+                return Err(format!("environment variable {} is empty", v.get_ref()));
+            }
+            return Ok(Secret::new(s));
+        }
+        if let Some(f) = &w.secret_file {
+            let s = read_secret_file(&resolve(base, f.get_ref()))?;
+            if s.is_empty() {
+                return Err("the secret file is empty".to_owned());
+            }
+            return Ok(Secret::new(s));
+        }
+        Err("no secret source".to_owned())
+    }
+
+    /// The signing secret of a webhook, read from its environment variable or file.
+    ///
+    /// # Errors
+    /// A one-line message (never the secret) when the source is gone or empty.
+    pub fn webhook_secret(&self, webhook: &WebhookConfig) -> Result<Secret, String> {
+        self.webhook_secret_with(webhook, &self.base_dir)
     }
 
     fn base_dir_for(&self, file: &Path) -> PathBuf {

@@ -17,6 +17,7 @@
 //!        │ watch (latest view)  broadcast (changed analyses)
 //!        ▼
 //! Agent: ispvm_http::Backend ──> ispvm_http::router ──> HTTP API, live page, /metrics
+//!        └─ notify: broadcast subscribers ──> ispvm_notify (Alertmanager, signed webhooks)
 //! ```
 //!
 //! # Examples
@@ -41,6 +42,7 @@ pub mod embedded;
 pub mod lint;
 pub mod persist;
 pub mod polling;
+pub mod notify;
 mod run;
 pub mod tenant;
 

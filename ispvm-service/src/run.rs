@@ -8,6 +8,7 @@ use std::time::Duration;
 use ispvm_store::{Store, StoreOptions};
 
 use crate::agent::{Agent, ServiceError};
+use crate::notify::{Notifications, NotifyOptions};
 
 /// The data directory when neither `--data-dir` nor the file's `data_dir` names one.
 pub const DEFAULT_DATA_DIR: &str = "./ispvm-data";
@@ -31,6 +32,9 @@ pub struct RunOptions {
     /// Certificate chain and private key (PEM files) of the listener; `None` takes the
     /// file's `[tls]`, else plain HTTP.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Alertmanager base URLs from the command line (`--alertmanager`), added to the
+    /// configuration's `outputs.alertmanager`.
+    pub alertmanagers: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -42,6 +46,7 @@ impl Default for RunOptions {
             data_dir: None,
             database: None,
             tls: None,
+            alertmanagers: Vec::new(),
         }
     }
 }
@@ -75,6 +80,13 @@ impl RunOptions {
     #[must_use]
     pub fn with_tls(mut self, cert_file: PathBuf, key_file: PathBuf) -> Self {
         self.tls = Some((cert_file, key_file));
+        self
+    }
+
+    /// Adds Alertmanager base URLs (`--alertmanager`, repeatable).
+    #[must_use]
+    pub fn with_alertmanagers(mut self, urls: Vec<String>) -> Self {
+        self.alertmanagers.extend(urls);
         self
     }
 }
@@ -194,9 +206,20 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
         None => None,
     };
     let store = open_store(&options, config.as_ref()).await?;
+    let notify = NotifyOptions::from_config(config.as_ref(), &options.alertmanagers)?
+        // Notifications wait in the store's outbox: nothing acknowledged by the pipeline is
+        // lost when a receiver is down or the agent restarts.
+        .map(|n| n.with_outbox(ispvm_notify::outbox::Outbox::store(store.clone())));
     let agent = match &options.config {
         Some(path) => Agent::start_from_config_stored(path, Some(store)).await?,
         None => Agent::start_embedded_stored(options.embedded_fast, Some(store)).await?,
+    };
+    let notifications = match notify.map(|n| Notifications::start(&agent, n)).transpose() {
+        Ok(n) => n,
+        Err(e) => {
+            agent.shutdown().await;
+            return Err(e);
+        }
     };
     let listen = options
         .listen
@@ -205,6 +228,9 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
+            if let Some(n) = notifications {
+                n.shutdown().await;
+            }
             agent.shutdown().await;
             return Err(ServiceError::Runtime(format!(
                 "cannot listen on {listen}: {e}"
@@ -227,6 +253,9 @@ pub async fn run(options: RunOptions) -> Result<(), ServiceError> {
     .await;
     signals.abort();
     tracing::info!("shutting down");
+    if let Some(n) = notifications {
+        n.shutdown().await;
+    }
     agent.shutdown().await;
     served.map_err(|e| ServiceError::Runtime(format!("the HTTP server failed: {e}")))
 }

@@ -6,18 +6,32 @@ use std::borrow::Cow;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
 /// The newest schema version this program carries.
-pub(crate) const LATEST: i64 = 1;
+pub(crate) const LATEST: i64 = 2;
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "notification outbox",
+        include_str!("../migrations/sqlite/0002_notification_outbox.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "notification outbox",
+        include_str!("../migrations/postgres/0002_notification_outbox.sql"),
+    ),
+];
 
 #[derive(Debug, Clone, Copy)]
 struct Embedded(&'static [(i64, &'static str, &'static str)]);

@@ -26,7 +26,68 @@ both_backends!(
     retention_purges_by_age,
     topology_plan_apply_export,
     retention_task_runs_periodically,
+    notification_outbox_is_due_retried_acked_and_durable,
 );
+
+async fn notification_outbox_is_due_retried_acked_and_durable(h: Harness) {
+    let s = &h.store;
+    let hook = "http://127.0.0.1:9/hook";
+    let other = "http://127.0.0.1:9/other";
+    let at = t("2026-03-14T09:05:00Z");
+    assert!(
+        s.enqueue_notification(hook, "k1", "{\"n\":1}", at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.enqueue_notification(hook, "k2", "{\"n\":2}", at)
+            .await
+            .unwrap()
+    );
+    // The same key again for the same sink is a no-op; for another sink it is a new row.
+    assert!(
+        !s.enqueue_notification(hook, "k1", "{\"n\":9}", at)
+            .await
+            .unwrap()
+    );
+    assert!(s.enqueue_notification(other, "k1", "{}", at).await.unwrap());
+    let due = s.due_notifications(hook, at, 10).await.unwrap();
+    assert_eq!(
+        due.iter()
+            .map(|e| (e.key.as_str(), e.payload.as_str(), e.attempts))
+            .collect::<Vec<_>>(),
+        vec![("k1", "{\"n\":1}", 0), ("k2", "{\"n\":2}", 0)]
+    );
+    assert_eq!(due[0].created_at, at);
+    assert_eq!(s.due_notifications(hook, at, 1).await.unwrap().len(), 1);
+    // A failed attempt pushes the entry into the future and counts the attempt.
+    let later = at + TimeDelta::seconds(30);
+    s.retry_notification(due[0].id, later, "connection refused")
+        .await
+        .unwrap();
+    let now_due = s.due_notifications(hook, at, 10).await.unwrap();
+    assert_eq!(
+        now_due.iter().map(|e| e.key.as_str()).collect::<Vec<_>>(),
+        vec!["k2"]
+    );
+    s.ack_notification(now_due[0].id).await.unwrap();
+    s.ack_notification(now_due[0].id).await.unwrap();
+    assert_eq!(s.pending_notifications(hook).await.unwrap(), 1);
+    // It survives a restart, with its attempt count and next attempt time.
+    s.close().await;
+    let store = h.reopen().await;
+    let back = store.due_notifications(hook, later, 10).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        (
+            back[0].key.as_str(),
+            back[0].attempts,
+            back[0].next_attempt_at
+        ),
+        ("k1", 1, later)
+    );
+    assert_eq!(store.pending_notifications(other).await.unwrap(), 1);
+}
 
 async fn retention_task_runs_periodically(h: Harness) {
     let s = &h.store;

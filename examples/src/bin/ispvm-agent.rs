@@ -50,7 +50,7 @@ struct Args {
     /// NATS URL of the bus (not available yet).
     #[arg(long)]
     bus: Option<String>,
-    /// Alertmanager base URL, repeatable (not available yet).
+    /// Alertmanager base URL (`http://host:9093`), repeatable: every alert goes to each.
     #[arg(long)]
     alertmanager: Vec<String>,
     /// Serve HTTPS with this certificate chain (PEM; needs --tls-key; overrides the file's `[tls]` table).
@@ -154,8 +154,12 @@ fn main() -> ExitCode {
     if args.bus.is_some() {
         return usage("--bus is not available yet");
     }
-    if !args.alertmanager.is_empty() {
-        return usage("--alertmanager is not available yet");
+    if let Some(bad) = args
+        .alertmanager
+        .iter()
+        .find(|u| !(u.starts_with("http://") || u.starts_with("https://")))
+    {
+        return usage(&format!("--alertmanager {bad}: not an http(s) URL"));
     }
     let file_format = match &args.config {
         Some(path) => match Config::load(path) {
@@ -180,7 +184,8 @@ fn main() -> ExitCode {
     };
     let mut options = RunOptions::new(args.config, args.listen)
         .with_data_dir(args.data_dir)
-        .with_database(args.database);
+        .with_database(args.database)
+        .with_alertmanagers(args.alertmanager);
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         options = options.with_tls(cert, key);
     }

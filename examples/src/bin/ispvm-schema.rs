@@ -102,6 +102,7 @@ enum Kind {
     MetricSample,
     Event,
     Incident,
+    Notification,
 }
 
 impl From<Kind> for DocumentKind {
@@ -113,6 +114,7 @@ impl From<Kind> for DocumentKind {
             Kind::MetricSample => DocumentKind::MetricSample,
             Kind::Event => DocumentKind::Event,
             Kind::Incident => DocumentKind::Incident,
+            Kind::Notification => DocumentKind::Notification,
         }
     }
 }
@@ -327,6 +329,10 @@ fn reader_checks(kind: DocumentKind, doc: Value, bytes: &[u8]) -> Result<(), Vec
         }
         DocumentKind::Incident => {
             let _: ispvm_schemas::incident::IncidentRecord = from_value_located(doc, &[])?;
+            Ok(())
+        }
+        DocumentKind::Notification => {
+            let _: ispvm_schemas::notification::Notification = from_value_located(doc, &[])?;
             Ok(())
         }
         DocumentKind::MetricSample => {

@@ -265,3 +265,71 @@ fn listener_tls_files_are_read_at_validation() {
         ("tls.key_file", "no PEM block in the file")
     );
 }
+
+#[test]
+fn outputs_parse_and_their_faults_name_line_and_key() {
+    let d = dir();
+    std::fs::write(d.path().join("hook.key"), "hook-secret\n").unwrap();
+    let outputs = "\n[outputs]\nalertmanager = [\"http://127.0.0.1:9093\", \"http://127.0.0.1:9094\"]\nresend_seconds = 30\nredundancy_alerts = true\n\n[[outputs.webhooks]]\nurl = \"https://hooks.example.net/ispvm\"\nsecret_file = \"hook.key\"\n";
+    // [outputs] must come before [[tenants]] in TOML only by table rules: append it at the end.
+    let c = parse(&format!("{GOOD}{outputs}"), &d).unwrap();
+    assert_eq!(c.outputs.alertmanager.len(), 2);
+    assert_eq!(
+        c.outputs.resend_seconds.as_ref().map(|r| *r.get_ref()),
+        Some(30)
+    );
+    assert!(c.outputs.redundancy_alerts);
+    let w = &c.outputs.webhooks[0];
+    assert_eq!(c.webhook_secret(w).unwrap().expose(), b"hook-secret");
+    assert!(!format!("{w:?}").contains("hook-secret"));
+
+    let bad = |from: &str, to: &str| {
+        let text = format!("{GOOD}{}", outputs.replace(from, to));
+        let e = parse(&text, &d).unwrap_err();
+        (e.line, e.key, e.message)
+    };
+    let base = GOOD.lines().count();
+    assert_eq!(
+        bad("resend_seconds = 30", "resend_seconds = 0"),
+        (
+            base + 4,
+            "outputs.resend_seconds".into(),
+            "1 to 3600 seconds".into()
+        )
+    );
+    assert_eq!(
+        bad("https://hooks", "ftp://hooks"),
+        (
+            base + 8,
+            "outputs.webhooks[0].url".into(),
+            "not an http(s) URL".into()
+        )
+    );
+    assert_eq!(
+        bad("secret_file = \"hook.key\"", "secret = \"inline\""),
+        (
+            base + 9,
+            "outputs.webhooks[0].secret".into(),
+            "a secret never goes in the configuration: use secret_env or secret_file".into()
+        )
+    );
+    assert_eq!(
+        bad(
+            "secret_file = \"hook.key\"",
+            "secret_env = \"ISPVM_TEST_UNSET_HOOK_KEY\""
+        ),
+        (
+            base + 9,
+            "outputs.webhooks[0].secret_env".into(),
+            "environment variable ISPVM_TEST_UNSET_HOOK_KEY is not set".into()
+        )
+    );
+    assert_eq!(
+        bad("secret_file = \"hook.key\"", ""),
+        (
+            base + 8,
+            "outputs.webhooks[0].secret_env".into(),
+            "give exactly one of secret_env, secret_file".into()
+        )
+    );
+}
