@@ -905,8 +905,11 @@ fn run_curl(words: &[String], place: &str) -> (u16, String) {
 /// Blocks that start with `# configured agent` need tokens and are skipped.
 #[test]
 fn api_md_curl_lines_run_against_a_real_agent() {
+    // A fresh database: the walk-through starts from an empty history.
+    let data = tempfile::tempdir().expect("a temporary data directory");
     let mut child = Command::new(binary("ispvm-agent", "docs/api.md"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

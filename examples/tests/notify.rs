@@ -138,8 +138,16 @@ fn named<'a>(alerts: &'a [Value], name: &str) -> Vec<&'a Value> {
 #[test]
 fn agent_with_alertmanager_fires_one_root_cause_alert_and_resolves_it() {
     let Some(am) = Am::start() else { return };
+    let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--alertmanager", &am.url])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--alertmanager",
+            &am.url,
+            "--data-dir",
+        ])
+        .arg(data.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .env("RUST_LOG", "warn")

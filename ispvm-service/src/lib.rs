@@ -40,9 +40,9 @@ mod agent;
 pub mod config;
 pub mod embedded;
 pub mod lint;
+pub mod notify;
 pub mod persist;
 pub mod polling;
-pub mod notify;
 mod run;
 pub mod tenant;
 
