@@ -73,7 +73,8 @@ impl PlannerConfig {
 pub struct Context {
     /// Site label of each entity.
     pub sites: BTreeMap<EntityId, String>,
-    /// Paging decision of each incident (absent: it pages).
+    /// Paging decision of each incident, overriding the incident's own `page` (the engine's
+    /// decision: the confidence of its primary cause reaches the paging threshold).
     pub pages: BTreeMap<String, bool>,
     /// Runbook URL of each incident (absent: no `runbook_url` annotation).
     pub runbooks: BTreeMap<String, String>,
@@ -82,7 +83,7 @@ pub struct Context {
 }
 
 impl Context {
-    /// An empty context: every incident pages, no site, no runbook.
+    /// An empty context: each incident pages as the engine decided, no site, no runbook.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -255,7 +256,11 @@ impl AlertPlanner {
                 continue;
             }
             seen.insert(incident.id.clone());
-            let page = ctx.pages.get(&incident.id).copied().unwrap_or(true);
+            let page = ctx
+                .pages
+                .get(&incident.id)
+                .copied()
+                .unwrap_or(incident.page);
             let severity = Severity::of(page, incident.subscribers_affected);
             let alert = incident_alert(tenant, incident, severity, page, ctx);
             let shape = shape(incident, severity, page);

@@ -152,6 +152,29 @@ fn severity_follows_paging_and_subscribers() {
 }
 
 #[test]
+fn the_engines_paging_decision_is_the_page_label() {
+    let mut p = AlertPlanner::new(PlannerConfig::default());
+    let mut glitch = inc("g", "2026-03-14T09:05:00Z", "agg1", &[], 40);
+    glitch.page = false;
+    let d = doc("2026-03-14T09:06:00Z", &[], vec![glitch]);
+    let plan = p.observe(&d, &Context::new());
+    let a = plan
+        .alerts
+        .iter()
+        .find(|a| a.label("incident") == Some("g"))
+        .expect("an alert for g");
+    assert_eq!(
+        (a.label("severity"), a.label("page")),
+        (Some("info"), Some("false")),
+        "an incident the engine does not page is an info alert with page=false"
+    );
+    // The context still overrides it.
+    let mut p = AlertPlanner::new(PlannerConfig::default());
+    let plan = p.observe(&d, &Context::new().with_page("g", true));
+    assert_eq!(plan.alerts[0].label("severity"), Some("critical"));
+}
+
+#[test]
 fn a_label_change_ends_the_old_alert_and_fires_the_new_in_the_same_plan() {
     let mut p = AlertPlanner::new(PlannerConfig::default());
     let ctx = Context::new();
