@@ -11,6 +11,7 @@ const state = {
   timeline: [],
   simulated: false,
   mapFor: null,
+  lintLoaded: false,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -107,9 +108,9 @@ async function start() {
   document.body.classList.toggle("viewer", !isOperator());
   $("app").hidden = false;
   wireForms();
-  await Promise.all([loadMaintenance(), loadFaults(), loadRecords(), loadLint()]);
-  const first = await api("GET", tenantPath("/analysis"));
-  if (first.ok) applyAnalysis(first.data);
+  await Promise.all([loadMaintenance(), loadFaults(), loadRecords()]);
+  // The first analysis comes with the stream (sent on connect once the tenant has been
+  // evaluated): no request is made that would answer 503 while the agent starts.
   connect();
 }
 
@@ -130,6 +131,7 @@ function connect() {
     try { doc = JSON.parse(event.data); } catch (_) { return; }
     await loadRecords();
     applyAnalysis(doc);
+    if (!state.lintLoaded) loadLint();
     loadMaintenance();
     loadFaults();
   });
@@ -406,6 +408,7 @@ async function loadLint() {
     box.append(el("p", { class: "muted" }, "Not available yet."));
     return;
   }
+  state.lintLoaded = true;
   const s = r.data.summary;
   $("lint-count").textContent = String(r.data.findings.length);
   $("lint-card").dataset.level = s.errors ? "error" : s.warnings ? "warning" : "clean";
