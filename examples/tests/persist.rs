@@ -450,3 +450,59 @@ fn a_password_in_the_database_url_is_never_printed() {
     assert!(text.contains("database unavailable"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+/// The backup guide's online backup, restored as its restore steps say: the agent started on
+/// the restored data directory answers the same incident (id, opening time, causes, feedback).
+#[test]
+fn an_online_backup_restored_into_a_fresh_data_dir_answers_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = vec!["--data-dir".to_owned(), data.display().to_string()];
+    let agent = start(&args, &dir.path().join("live.log"));
+    let a = agent.addr;
+    ready(a);
+    power_off_agg2(a);
+    let (incident, _) = eventually(Duration::from_secs(20), "incident opens", || {
+        agg2_incident(a)
+    });
+    let (code, body) = http(
+        a,
+        "POST",
+        &format!("{T}/incidents/{incident}/feedback"),
+        Some(r#"{"true_cause":"agg2"}"#),
+    );
+    assert_eq!(code, 204, "{body}");
+    let original = json(a, &format!("{T}/incidents/{incident}"));
+
+    // Online: the agent keeps running while the copy is taken (VACUUM INTO).
+    let copy = dir.path().join("backup.sqlite");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = Store::open_data_dir(&data).await.unwrap();
+        store.backup_sqlite_to(&copy).await.unwrap();
+        store.close().await;
+    });
+    drop(agent);
+
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&copy, restored.join("ispvm.sqlite")).unwrap();
+    let args = vec!["--data-dir".to_owned(), restored.display().to_string()];
+    let b = start(&args, &dir.path().join("restored.log"));
+    let again = json(b.addr, &format!("{T}/incidents/{incident}"));
+    for key in [
+        "id",
+        "opened_at",
+        "root_causes",
+        "feedback",
+        "subscribers_affected",
+    ] {
+        assert_eq!(again[key], original[key], "{key} after the restore");
+    }
+    assert_eq!(again["feedback"]["true_cause"], "agg2");
+    rt.block_on(async {
+        let store = Store::open_data_dir(&restored).await.unwrap();
+        assert_eq!(store.check_integrity().await.unwrap(), ["ok"]);
+        store.close().await;
+    });
+}
