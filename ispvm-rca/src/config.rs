@@ -393,6 +393,25 @@ impl EngineConfig {
         }
     }
 
+    /// A builder starting from this configuration: changes one setting of a preset and keeps
+    /// the rest (its subscriber model, weights, thresholds).
+    ///
+    /// # Examples
+    /// ```
+    /// use chrono::Duration;
+    /// use ispvm_rca::EngineConfig;
+    /// let preset = EngineConfig::builder().correlation_window(Duration::seconds(60)).build();
+    /// let polled = preset.to_builder().poll_interval(Some(Duration::seconds(10))).build();
+    /// assert_eq!(polled.correlation_window(), Duration::seconds(60));
+    /// assert_eq!(polled.poll_interval(), Some(Duration::seconds(10)));
+    /// ```
+    #[must_use]
+    pub fn to_builder(&self) -> EngineConfigBuilder {
+        EngineConfigBuilder {
+            config: self.clone(),
+        }
+    }
+
     /// The staleness window, if any.
     #[must_use]
     pub fn staleness(&self) -> Option<Duration> {

@@ -36,7 +36,7 @@ use ispvm_model::{
     AdapterError, Collection, DeviceAdapter, DeviceIdentity, EntityId, EntityKind, Observation,
     Sample, SampleValue, Signal, SignalState, TenantId, Tier,
 };
-use ispvm_pipeline::Pipeline;
+use ispvm_pipeline::{Pipeline, PipelineConfig};
 use ispvm_routeros::sim::world::SimWorld;
 
 use crate::config::{Polling, TenantConfig};
@@ -129,6 +129,35 @@ pub fn embedded_config(fast: Duration) -> CollectorConfig {
             login: timeout,
             command: timeout,
         })
+}
+
+/// The pipeline settings with the engine told how often every router reports: twice the
+/// fast-tier interval (jitter and a slow poll stay inside it). A router whose last report is
+/// older than that when everything behind it fails has *missed a poll* and can be proposed as
+/// an inferred cause; without it the engine never infers a silent entity.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use ispvm_pipeline::PipelineConfig;
+/// use ispvm_service::polling::{embedded_config, with_poll_interval};
+/// let p = with_poll_interval(PipelineConfig::standard(), &embedded_config(Duration::from_secs(5)));
+/// assert_eq!(p.engine_config().poll_interval(), Some(chrono::Duration::seconds(10)));
+/// ```
+#[must_use]
+pub fn with_poll_interval(pipeline: PipelineConfig, collector: &CollectorConfig) -> PipelineConfig {
+    let Some(fast) = collector.intervals.get(ispvm_model::Tier::Fast) else {
+        return pipeline;
+    };
+    let Ok(every) = chrono::Duration::from_std(fast * 2) else {
+        return pipeline;
+    };
+    let engine = pipeline
+        .engine_config()
+        .to_builder()
+        .poll_interval(Some(every))
+        .build();
+    pipeline.with_engine(engine)
 }
 
 /// A revision of a router's configuration entry (host, port, user, TLS, CA, password) for

@@ -424,6 +424,7 @@ fn spawn_with(
     let (changes, _) = broadcast::channel(16);
     let fast = fast_interval(&spec);
     let first_deadline = fast + spec.collector.poll_timeout;
+    let collector_config = spec.collector.clone();
     let collector = Collector::new(spec.collector, reports_tx)?;
     let routers: Vec<EntityId> = spec
         .targets
@@ -445,7 +446,10 @@ fn spawn_with(
     let poller = tokio::spawn(run_collector(collector, shutdown.clone()));
     let mut actor = Actor {
         id: spec.id.clone(),
-        pipeline: Pipeline::new(spec.topology.clone(), spec.pipeline),
+        pipeline: Pipeline::new(
+            spec.topology.clone(),
+            crate::polling::with_poll_interval(spec.pipeline, &collector_config),
+        ),
         topology: spec.topology,
         records: BTreeMap::new(),
         windows: Vec::new(),
