@@ -2,7 +2,7 @@
 //! in-process simulated routers (`--speed 0`, so a run takes well under a second in release and
 //! a few in debug) and writes its files to a temporary directory.
 
-#[path = "support/chromium.rs"]
+#[path = "../../ispvm-report/tests/support/chromium.rs"]
 mod chromium;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
-//! Headless Chromium for the report tests (Debian package `chromium`, `/usr/bin/chromium`, or
-//! the binary named by `ISPVM_CHROMIUM`), started with the flags this sandboxed, offline
-//! machine needs and killed after a minute.
+//! Headless Chromium for the tests that render reports (ispvm-report's, and the demo's,
+//! which includes this file by path): Debian package `chromium` (`/usr/bin/chromium`) or the
+//! binary named by `ISPVM_CHROMIUM`, started with the flags this sandboxed, offline machine
+//! needs and killed after a minute.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
