@@ -299,6 +299,40 @@ pub fn link_ports() -> BTreeMap<(String, String), String> {
 /// # Errors
 /// [`EmbeddedError`] if the embedded description were inconsistent (it is not: a test builds it).
 pub fn topology() -> Result<Topology, EmbeddedError> {
+    build(true)
+}
+
+/// The same ISP without its link entities: 22 entities (17 routers, 3 transit BGP sessions,
+/// `internet`, `radius1`) and the devices' 20 dependency groups, as the scripted demo and its
+/// report draw it.
+///
+/// # Errors
+/// As [`topology`].
+///
+/// # Examples
+/// ```
+/// let topology = ispvm_service::embedded::device_topology()?;
+/// assert_eq!(topology.entities().len(), 22);
+/// assert_eq!(topology.groups().len(), 20);
+/// # Ok::<(), ispvm_service::embedded::EmbeddedError>(())
+/// ```
+pub fn device_topology() -> Result<Topology, EmbeddedError> {
+    build(false)
+}
+
+/// The devices' dependency groups: `(dependent, mode, members)`, links left out.
+pub fn device_groups() -> impl Iterator<Item = (&'static str, GroupMode, &'static [&'static str])> {
+    GROUPS.iter().map(|(dependent, mode, members)| {
+        let mode = match mode {
+            Mode::All => GroupMode::All,
+            Mode::Any => GroupMode::Any,
+            Mode::TwoOf => GroupMode::KofN(2),
+        };
+        (*dependent, mode, *members)
+    })
+}
+
+fn build(with_links: bool) -> Result<Topology, EmbeddedError> {
     let tenant = TenantId::new(TENANT).map_err(|source| EmbeddedError::Id {
         id: TENANT.to_owned(),
         source,
@@ -317,7 +351,8 @@ pub fn topology() -> Result<Topology, EmbeddedError> {
                 .with_site(r.site),
         );
     }
-    for (a, l) in LINKS {
+    let links: &[(&str, &str)] = if with_links { &LINKS } else { &[] };
+    for (a, l) in links {
         b.add_entity(Entity::new(id(&link_id(a, l))?, EntityKind::Link));
     }
     for (t, _, _, _) in &TRANSITS {
@@ -325,19 +360,14 @@ pub fn topology() -> Result<Topology, EmbeddedError> {
     }
     b.add_entity(Entity::new(id(INTERNET_ID)?, EntityKind::Service).with_role(Role::Upstream));
     b.add_entity(Entity::new(id(RADIUS_ID)?, EntityKind::RadiusServer).with_site("dc-central"));
-    for (dependent, mode, members) in &GROUPS {
+    for (dependent, mode, members) in device_groups() {
         let members = members
             .iter()
             .map(|m| id(m))
             .collect::<Result<Vec<_>, _>>()?;
-        let mode = match mode {
-            Mode::All => GroupMode::All,
-            Mode::Any => GroupMode::Any,
-            Mode::TwoOf => GroupMode::KofN(2),
-        };
         b.add_group(DependencyGroup::new(id(dependent)?, mode, members));
     }
-    for (a, l) in LINKS {
+    for (a, l) in links {
         b.add_group(DependencyGroup::new(
             id(&link_id(a, l))?,
             GroupMode::All,

@@ -23,183 +23,17 @@
 
 use std::collections::BTreeSet;
 
-use ispvm_model::{
-    DependencyGroup, Entity, EntityId, EntityKind, GroupMode, IdError, Role, TenantId, Topology,
-    TopologyBuilder, TopologyError,
-};
+use ispvm_model::{GroupMode, Topology};
 use ispvm_routeros::sim::{SimBgpPeer, SimPppoe, SimState};
 
-/// The tenant of the demo ISP.
-pub const TENANT: &str = "demo-isp";
-
-/// What a simulated router is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RouterKind {
-    /// A core router with transit BGP sessions.
-    Core,
-    /// An aggregation ring router.
-    Aggregation,
-    /// A dual-homed access switch.
-    Access,
-    /// A PPPoE concentrator (BRAS).
-    Concentrator,
-}
-
-/// One simulated RouterOS router of the demo ISP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RouterSpec {
-    /// Entity id, also its `/system/identity`.
-    pub id: &'static str,
-    /// What it is.
-    pub kind: RouterKind,
-    /// Its site.
-    pub site: &'static str,
-    /// RouterOS version it runs.
-    pub version: &'static str,
-    /// Polled over API-SSL (TLS) instead of plain API.
-    pub tls: bool,
-    /// Active PPPoE sessions in normal operation (concentrators only).
-    pub sessions: u32,
-}
-
-const fn router(
-    id: &'static str,
-    kind: RouterKind,
-    site: &'static str,
-    version: &'static str,
-) -> RouterSpec {
-    RouterSpec {
-        id,
-        kind,
-        site,
-        version,
-        tls: false,
-        sessions: 0,
-    }
-}
-
-const fn bras(id: &'static str, site: &'static str, sessions: u32) -> RouterSpec {
-    RouterSpec {
-        id,
-        kind: RouterKind::Concentrator,
-        site,
-        version: "7.18.2",
-        tls: false,
-        sessions,
-    }
-}
-
-/// The 17 routers, in polling (and printing) order.
-pub const ROUTERS: [RouterSpec; 17] = {
-    use RouterKind::{Access, Aggregation};
-    [
-        RouterSpec {
-            id: "core1",
-            kind: RouterKind::Core,
-            site: "dc-central",
-            version: "7.18.2",
-            tls: true,
-            sessions: 0,
-        },
-        router("core2", RouterKind::Core, "dc-central", "7.18.2"),
-        router("agg1", Aggregation, "pop-north", "7.18.2"),
-        router("agg2", Aggregation, "pop-east", "7.18.2"),
-        router("agg3", Aggregation, "pop-south", "7.18.2"),
-        router("agg4", Aggregation, "pop-west", "7.16.1"),
-        router("acc1", Access, "pop-north", "7.18.2"),
-        router("acc2", Access, "pop-north", "7.18.2"),
-        router("acc3", Access, "pop-east", "7.18.2"),
-        router("acc4", Access, "pop-east", "7.18.2"),
-        router("acc5", Access, "pop-south", "7.18.2"),
-        router("acc6", Access, "pop-south", "7.18.2"),
-        router("acc7", Access, "pop-west", "6.49.10"),
-        router("acc8", Access, "pop-west", "6.49.10"),
-        bras("bras1", "pop-north", 3200),
-        bras("bras2", "pop-east", 2100),
-        bras("bras3", "pop-south", 900),
-    ]
+pub use ispvm_service::embedded::{
+    EmbeddedError as IspError, INTERNET_ID, RADIUS_ADDRESS, RADIUS_ID, ROUTERS, RouterKind,
+    RouterSpec, TENANT, TRANSITS,
 };
 
-/// A transit BGP session: `(entity id, core router, remote address, remote AS)`.
-pub const TRANSITS: [(&str, &str, &str, u32); 3] = [
-    ("transit1", "core1", "198.51.100.1", 64496),
-    ("transit2", "core1", "203.0.113.1", 64497),
-    ("transit3", "core2", "192.0.2.1", 64499),
-];
-
-/// Address of radius1 as the concentrators know it.
-pub const RADIUS_ADDRESS: &str = "10.0.0.10";
-
-/// The RADIUS server entity.
-pub const RADIUS_ID: &str = "radius1";
-
-/// The upstream service entity.
-pub const INTERNET_ID: &str = "internet";
-
-#[derive(Clone, Copy)]
-enum Mode {
-    All,
-    Any,
-    TwoOf,
-}
-
-/// Every dependency group: `(dependent, mode, members)`.
-const GROUPS: [(&str, Mode, &[&str]); 20] = [
-    ("transit1", Mode::All, &["core1"]),
-    ("transit2", Mode::All, &["core1"]),
-    ("transit3", Mode::All, &["core2"]),
-    (
-        "internet",
-        Mode::TwoOf,
-        &["transit1", "transit2", "transit3"],
-    ),
-    ("radius1", Mode::Any, &["core1", "core2"]),
-    ("agg1", Mode::Any, &["core1", "core2"]),
-    ("agg3", Mode::Any, &["core1", "core2"]),
-    ("agg2", Mode::Any, &["agg1", "agg3"]),
-    ("agg4", Mode::Any, &["agg3", "agg1"]),
-    ("acc1", Mode::Any, &["agg1", "agg2"]),
-    ("acc2", Mode::Any, &["agg1", "agg2"]),
-    ("acc3", Mode::Any, &["agg2", "agg3"]),
-    ("acc4", Mode::Any, &["agg2", "agg3"]),
-    ("acc5", Mode::Any, &["agg3", "agg4"]),
-    ("acc6", Mode::Any, &["agg3", "agg4"]),
-    ("acc7", Mode::Any, &["agg4", "agg1"]),
-    ("acc8", Mode::Any, &["agg4", "agg1"]),
-    ("bras1", Mode::Any, &["agg1", "agg2"]),
-    ("bras2", Mode::Any, &["agg2", "agg3"]),
-    ("bras3", Mode::Any, &["agg3", "agg4"]),
-];
-
-/// Why the demo topology could not be built (never happens with the embedded description; a
-/// test builds it).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IspError {
-    /// An embedded id is not a valid identifier.
-    #[error("bad id {id:?}: {source}")]
-    Id {
-        /// The id.
-        id: String,
-        /// Why.
-        source: IdError,
-    },
-    /// The topology was refused.
-    #[error("topology: {0}")]
-    Topology(#[from] TopologyError),
-}
-
-fn id(s: &str) -> Result<EntityId, IspError> {
-    EntityId::new(s).map_err(|source| IspError::Id {
-        id: s.to_owned(),
-        source,
-    })
-}
-
-/// The demo topology: 22 entities (17 routers, 3 transit BGP sessions, `internet`, `radius1`)
-/// and their dependency groups.
+/// The demo topology: the embedded ISP's 22 entities (17 routers, 3 transit BGP sessions,
+/// `internet`, `radius1`) and their dependency groups, without the physical links the agent
+/// also models ([`ispvm_service::embedded::device_topology`]).
 ///
 /// # Errors
 /// [`IspError`] if the embedded description were inconsistent (it is not: a test builds it).
@@ -212,42 +46,7 @@ fn id(s: &str) -> Result<EntityId, IspError> {
 /// # Ok::<(), ispvm_examples::demo::isp::IspError>(())
 /// ```
 pub fn topology() -> Result<Topology, IspError> {
-    let tenant = TenantId::new(TENANT).map_err(|source| IspError::Id {
-        id: TENANT.to_owned(),
-        source,
-    })?;
-    let mut b = TopologyBuilder::new(tenant);
-    for r in &ROUTERS {
-        let (kind, role) = match r.kind {
-            RouterKind::Core => (EntityKind::Device, Role::Core),
-            RouterKind::Aggregation => (EntityKind::Device, Role::Aggregation),
-            RouterKind::Access => (EntityKind::Device, Role::Access),
-            RouterKind::Concentrator => (EntityKind::PppoeConcentrator, Role::Edge),
-        };
-        b.add_entity(
-            Entity::new(id(r.id)?, kind)
-                .with_role(role)
-                .with_site(r.site),
-        );
-    }
-    for (t, _, _, _) in &TRANSITS {
-        b.add_entity(Entity::new(id(t)?, EntityKind::BgpSession).with_role(Role::Upstream));
-    }
-    b.add_entity(Entity::new(id(INTERNET_ID)?, EntityKind::Service).with_role(Role::Upstream));
-    b.add_entity(Entity::new(id(RADIUS_ID)?, EntityKind::RadiusServer).with_site("dc-central"));
-    for (dependent, mode, members) in &GROUPS {
-        let members = members
-            .iter()
-            .map(|m| id(m))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mode = match mode {
-            Mode::All => GroupMode::All,
-            Mode::Any => GroupMode::Any,
-            Mode::TwoOf => GroupMode::KofN(2),
-        };
-        b.add_group(DependencyGroup::new(id(dependent)?, mode, members));
-    }
-    Ok(b.build()?)
+    ispvm_service::embedded::device_topology()
 }
 
 /// The routers the poller can reach when the routers in `off` are down: a router is reachable
@@ -272,7 +71,7 @@ pub fn reachable_routers(off: &[&str]) -> BTreeSet<&'static str> {
     let is_router = |e: &str| ROUTERS.iter().any(|r| r.id == e);
     loop {
         let before = live.len();
-        for (dependent, mode, members) in &GROUPS {
+        for (dependent, mode, members) in ispvm_service::embedded::device_groups() {
             if !live.contains(dependent) {
                 continue;
             }
@@ -281,9 +80,9 @@ pub fn reachable_routers(off: &[&str]) -> BTreeSet<&'static str> {
                 .filter(|m| !is_router(m) || live.contains(*m))
                 .count();
             let need = match mode {
-                Mode::All => members.len(),
-                Mode::Any => 1,
-                Mode::TwoOf => 2,
+                GroupMode::Any => 1,
+                GroupMode::KofN(k) => k as usize,
+                _ => members.len(),
             };
             if up < need {
                 live.remove(dependent);
@@ -316,7 +115,6 @@ pub fn sim_state(spec: &RouterSpec) -> SimState {
             s.radius.clear();
             s
         }
-        RouterKind::Access => SimState::access(spec.id),
         RouterKind::Concentrator => {
             let mut s = SimState::concentrator(spec.id, spec.sessions);
             for r in &mut s.radius {
@@ -324,6 +122,8 @@ pub fn sim_state(spec: &RouterSpec) -> SimState {
             }
             s
         }
+        // Access switches, and any kind the embedded world may add.
+        _ => SimState::access(spec.id),
     };
     spec.version.clone_into(&mut s.version);
     s
@@ -332,6 +132,7 @@ pub fn sim_state(spec: &RouterSpec) -> SimState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ispvm_model::Role;
 
     #[test]
     fn topology_builds_with_the_expected_groups() {

@@ -255,8 +255,9 @@ pub fn plan(seed: u64) -> Vec<TickPlan> {
                 let base: u64 = match r.kind {
                     RouterKind::Core => 20,
                     RouterKind::Aggregation => 12,
-                    RouterKind::Access => 4,
                     RouterKind::Concentrator => 25,
+                    // Access switches, and any kind the embedded world may add.
+                    _ => 4,
                 };
                 let load = base + rng.below(8);
                 cpu.insert(r.id, u8::try_from(load).unwrap_or(u8::MAX));
